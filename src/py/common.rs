@@ -1,0 +1,142 @@
+//! What every native trigger class shares: resolving constructor arguments the way the
+//! reference's `apscheduler.util` does, drawing jitter, and remembering its last result.
+
+use parking_lot::Mutex;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDateTime, PyString, PyTzInfoAccess};
+
+use super::datetimes::OwnZone;
+use crate::time::Aware;
+
+fn cached<'py>(py: Python<'py>, cell: &'static PyOnceLock<Py<PyAny>>, module: &str, name: &str) -> PyResult<&'py Bound<'py, PyAny>> {
+    Ok(cell.get_or_try_init(py, || -> PyResult<_> { Ok(py.import(module)?.getattr(name)?.unbind()) })?.bind(py))
+}
+
+/// `apscheduler.util.astimezone`, answering the common cases without a Python call.
+pub fn astimezone<'py>(value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    static ZONEINFO: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    static UTIL_ASTIMEZONE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let py = value.py();
+    let zoneinfo = cached(py, &ZONEINFO, "zoneinfo", "ZoneInfo")?;
+    if let Ok(name) = value.cast::<PyString>() {
+        if name.to_cow()? == "UTC" {
+            return Ok(super::datetimes::utc_tz(py)?.clone());
+        }
+        return zoneinfo.call1((name,));
+    }
+    if value.get_type().is(zoneinfo) {
+        return Ok(value.clone());
+    }
+    cached(py, &UTIL_ASTIMEZONE, "apscheduler.util", "astimezone")?.call1((value,))
+}
+
+/// `apscheduler.util.convert_to_datetime`, skipping the call for `None` and aware
+/// datetimes, which it returns unchanged.
+pub fn convert_to_datetime<'py>(value: &Bound<'py, PyAny>, tz: &Bound<'py, PyAny>, arg_name: &str) -> PyResult<Bound<'py, PyAny>> {
+    static CONVERT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    if value.is_none() {
+        return Ok(value.clone());
+    }
+    if let Ok(dt) = value.cast::<PyDateTime>() {
+        if dt.get_tzinfo().is_some() {
+            return Ok(value.clone());
+        }
+    }
+    cached(value.py(), &CONVERT, "apscheduler.util", "convert_to_datetime")?.call1((value, tz, arg_name))
+}
+
+/// The zone a trigger falls back on: `get_localzone` as found in the trigger's own
+/// module at call time, so that patching it there works as with the reference.
+pub fn local_zone<'py>(py: Python<'py>, module: &str) -> PyResult<Bound<'py, PyAny>> {
+    py.import(module)?.getattr("get_localzone")?.call0()
+}
+
+/// The `timezone` argument rules shared by cron and interval triggers: explicit, else
+/// the start date's zone, else the end date's, else the local zone.
+pub fn trigger_timezone<'py>(
+    py: Python<'py>,
+    timezone: Option<&Bound<'py, PyAny>>,
+    start_date: Option<&Bound<'py, PyAny>>,
+    end_date: Option<&Bound<'py, PyAny>>,
+    module: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    if let Some(tz) = timezone.filter(|tz| tz.is_truthy().unwrap_or(true)) {
+        return astimezone(tz);
+    }
+    for date in [start_date, end_date].into_iter().flatten() {
+        if let Ok(dt) = date.cast::<PyDateTime>() {
+            if let Some(tz) = dt.get_tzinfo() {
+                return astimezone(tz.as_any());
+            }
+        }
+    }
+    local_zone(py, module)
+}
+
+/// `random.uniform(0, jitter)`, through the `random` module so that seeding it makes
+/// jitter reproducible, as with the reference.
+pub fn draw_jitter(py: Python<'_>, jitter: f64) -> PyResult<f64> {
+    static UNIFORM: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let random = UNIFORM.get_or_try_init(py, || -> PyResult<_> { Ok(py.import("random")?.unbind().into_any()) })?;
+    random.bind(py).call_method1("uniform", (0.0, jitter))?.extract()
+}
+
+/// Seconds as a `timedelta` would hold them: rounded half to even to microseconds.
+pub fn seconds_to_micros(seconds: f64) -> i64 {
+    (seconds * 1e6).round_ties_even() as i64
+}
+
+/// A truthy jitter as seconds; `None` for `None`, `0` and other falsy values.
+pub fn truthy_jitter(jitter: &Bound<'_, PyAny>) -> PyResult<Option<f64>> {
+    if jitter.is_none() || !jitter.is_truthy()? {
+        return Ok(None);
+    }
+    jitter.extract().map(Some)
+}
+
+/// The datetime a trigger returned last, with its decoded value. Callers usually pass
+/// it straight back as `previous_fire_time`; datetimes are immutable, so the same object
+/// still has the same value and needn't be decoded again.
+#[derive(Default)]
+pub struct LastResult(Mutex<Option<(Py<PyAny>, Aware)>>);
+
+impl LastResult {
+    pub fn lookup(&self, value: &Bound<'_, PyAny>) -> Option<Aware> {
+        let guard = self.0.lock();
+        let (obj, aware) = guard.as_ref()?;
+        obj.is(value).then_some(*aware)
+    }
+
+    pub fn store(&self, obj: Py<PyAny>, aware: Aware) {
+        // The previous object is released after the lock, since dropping a Python
+        // object may run arbitrary code.
+        let old = self.0.lock().replace((obj, aware));
+        drop(old);
+    }
+
+    pub fn clear(&self) {
+        let old = self.0.lock().take();
+        drop(old);
+    }
+}
+
+/// Reads `previous_fire_time` or `now`, reusing the last result when it is passed back.
+pub fn read_time(own: &OwnZone, last: &LastResult, value: &Bound<'_, PyAny>, want_flipped: bool) -> PyResult<(Aware, i64)> {
+    match last.lookup(value) {
+        Some(aware) => Ok((aware, 0)),
+        None => own.read(value, want_flipped),
+    }
+}
+
+/// Writes a result and remembers it.
+pub fn write_time(py: Python<'_>, own: &OwnZone, last: &LastResult, value: Option<Aware>) -> PyResult<Py<PyAny>> {
+    match value {
+        Some(aware) => {
+            let dt = own.write(py, &aware)?.into_any().unbind();
+            last.store(dt.clone_ref(py), aware);
+            Ok(dt)
+        }
+        None => Ok(py.None()),
+    }
+}

@@ -1,0 +1,290 @@
+//! The native base of `apscheduler.triggers.cron.CronTrigger`.
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyString, PyTuple};
+
+use super::common::{self, LastResult};
+use super::datetimes::OwnZone;
+use crate::triggers::cron::expressions::Expr;
+use crate::triggers::cron::fields::{Field, FieldKind, FIELD_ORDER};
+use crate::triggers::cron::Cron;
+
+const MODULE: &str = "apscheduler.triggers.cron";
+
+/// What `get_next_fire_time` needs, derived from the Python-visible attributes and
+/// rebuilt after any of them is assigned.
+struct Compiled {
+    own: OwnZone,
+    cron: Cron,
+    jitter: Option<f64>,
+}
+
+#[pyclass(subclass, module = "apscheduler._core", name = "CronTriggerBase")]
+pub struct PyCronTrigger {
+    timezone: Py<PyAny>,
+    start_date: Py<PyAny>,
+    end_date: Py<PyAny>,
+    jitter: Py<PyAny>,
+    fields: Vec<Field>,
+    compiled: Mutex<Option<Arc<Compiled>>>,
+    last: LastResult,
+}
+
+fn text_of(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    match value.cast::<PyString>() {
+        Ok(text) => Ok(text.to_cow()?.into_owned()),
+        Err(_) => Ok(value.str()?.to_cow()?.into_owned()),
+    }
+}
+
+impl PyCronTrigger {
+    fn compiled(&self, py: Python<'_>) -> PyResult<Arc<Compiled>> {
+        if let Some(compiled) = self.compiled.lock().as_ref() {
+            return Ok(compiled.clone());
+        }
+        // Built without the lock held: reading the attributes calls into Python.
+        let own = OwnZone::new(self.timezone.bind(py))?;
+        let bound_date = |date: &Py<PyAny>| -> PyResult<_> {
+            let date = date.bind(py);
+            if date.is_none() { Ok(None) } else { Ok(Some(own.read(date, false)?.0)) }
+        };
+        let start_date = bound_date(&self.start_date)?;
+        let end_date = bound_date(&self.end_date)?;
+        let jitter = common::truthy_jitter(self.jitter.bind(py))?;
+        let compiled = Arc::new(Compiled { cron: Cron::new(self.fields.clone(), start_date, end_date), own, jitter });
+        *self.compiled.lock() = Some(compiled.clone());
+        Ok(compiled)
+    }
+
+    fn invalidate(&self) {
+        let old = self.compiled.lock().take();
+        drop(old);
+        self.last.clear();
+    }
+
+    /// The least common multiple of the year field's steps: the trigger's fire times
+    /// repeat with a period of 400 times this many years once DST rules are periodic.
+    pub fn year_period(&self) -> u64 {
+        self.fields[0].expressions.iter().fold(1u64, |period, expr| {
+            let step = match expr {
+                Expr::All { step } | Expr::Range { step, .. } => step.and_then(|s| u64::try_from(s).ok()).unwrap_or(1),
+                _ => 1,
+            };
+            lcm(period, step.max(1))
+        })
+    }
+}
+
+fn lcm(a: u64, b: u64) -> u64 {
+    fn gcd(a: u64, b: u64) -> u64 {
+        if b == 0 { a } else { gcd(b, a % b) }
+    }
+    (a / gcd(a, b)).saturating_mul(b)
+}
+
+/// An expression as the tuple the Python expression classes are built from.
+fn expression_spec<'py>(py: Python<'py>, expr: &Expr) -> PyResult<Bound<'py, PyTuple>> {
+    let none = || py.None();
+    let num = |n: i128| -> PyResult<Py<PyAny>> { Ok(n.into_pyobject(py)?.into_any().unbind()) };
+    let opt = |n: Option<i128>| -> PyResult<Py<PyAny>> { n.map_or_else(|| Ok(none()), num) };
+    let items: Vec<Py<PyAny>> = match *expr {
+        Expr::All { step } => vec![PyString::new(py, "all").into_any().unbind(), opt(step)?],
+        Expr::Range { first, last, step } => {
+            vec![PyString::new(py, "range").into_any().unbind(), num(first)?, opt(last)?, opt(step)?]
+        }
+        Expr::MonthRange { first, last } => {
+            vec![PyString::new(py, "month").into_any().unbind(), num(first)?, num(last)?]
+        }
+        Expr::WeekdayRange { first, last } => {
+            vec![PyString::new(py, "weekday").into_any().unbind(), num(first)?, num(last)?]
+        }
+        Expr::WeekdayPosition { position, weekday } => vec![
+            PyString::new(py, "position").into_any().unbind(),
+            num(i128::from(position))?,
+            num(i128::from(weekday))?,
+        ],
+        Expr::LastDayOfMonth => vec![PyString::new(py, "last").into_any().unbind()],
+    };
+    PyTuple::new(py, items)
+}
+
+fn field_kind(name: &str) -> PyResult<FieldKind> {
+    FieldKind::from_name(name).ok_or_else(|| PyValueError::new_err(format!("Unknown cron field \"{name}\"")))
+}
+
+/// Compiles one field's text into expression tuples, with the reference's errors.
+#[pyfunction]
+pub fn parse_field<'py>(py: Python<'py>, name: &str, exprs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+    let field = Field::parse(field_kind(name)?, &text_of(exprs)?, false).map_err(PyValueError::new_err)?;
+    let specs = field.expressions.iter().map(|e| expression_spec(py, e)).collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, specs)
+}
+
+/// The next value one expression allows for a field at a date (see `fields.py`).
+#[pyfunction]
+pub fn expression_next_value(
+    name: &str,
+    text: &str,
+    date: &Bound<'_, PyAny>,
+) -> PyResult<Option<i64>> {
+    let kind = field_kind(name)?;
+    let field = Field::parse(kind, text, false).map_err(PyValueError::new_err)?;
+    let dt = date.cast::<pyo3::types::PyDateTime>()?;
+    let (local, _) = super::zones::read_fields(dt)?;
+    Ok(field.next_value(local))
+}
+
+#[pymethods]
+impl PyCronTrigger {
+    #[new]
+    #[pyo3(signature = (year=None, month=None, day=None, week=None, day_of_week=None, hour=None,
+                        minute=None, second=None, start_date=None, end_date=None, timezone=None,
+                        jitter=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        year: Option<&Bound<'_, PyAny>>,
+        month: Option<&Bound<'_, PyAny>>,
+        day: Option<&Bound<'_, PyAny>>,
+        week: Option<&Bound<'_, PyAny>>,
+        day_of_week: Option<&Bound<'_, PyAny>>,
+        hour: Option<&Bound<'_, PyAny>>,
+        minute: Option<&Bound<'_, PyAny>>,
+        second: Option<&Bound<'_, PyAny>>,
+        start_date: Option<&Bound<'_, PyAny>>,
+        end_date: Option<&Bound<'_, PyAny>>,
+        timezone: Option<&Bound<'_, PyAny>>,
+        jitter: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyCronTrigger> {
+        let tz = common::trigger_timezone(py, timezone, start_date, end_date, MODULE)?;
+        let none = py.None().into_bound(py);
+        let start_date = common::convert_to_datetime(start_date.unwrap_or(&none), &tz, "start_date")?;
+        let end_date = common::convert_to_datetime(end_date.unwrap_or(&none), &tz, "end_date")?;
+        let values = [year, month, day, week, day_of_week, hour, minute, second];
+        let mut given = Vec::with_capacity(8);
+        for (kind, value) in FIELD_ORDER.iter().zip(values) {
+            if let Some(value) = value.filter(|v| !v.is_none()) {
+                given.push((*kind, text_of(value)?));
+            }
+        }
+        let fields = Cron::compile_fields(&given).map_err(PyValueError::new_err)?;
+        Ok(PyCronTrigger {
+            timezone: tz.unbind(),
+            start_date: start_date.unbind(),
+            end_date: end_date.unbind(),
+            jitter: jitter.map_or_else(|| py.None(), |j| j.clone().unbind()),
+            fields,
+            compiled: Mutex::new(None),
+            last: LastResult::default(),
+        })
+    }
+
+    fn get_next_fire_time(
+        &self,
+        py: Python<'_>,
+        previous_fire_time: &Bound<'_, PyAny>,
+        now: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let compiled = self.compiled(py)?;
+        let own = &compiled.own;
+        let previous = if previous_fire_time.is_none() {
+            None
+        } else {
+            Some(common::read_time(own, &self.last, previous_fire_time, true)?)
+        };
+        let (now, _) = common::read_time(own, &self.last, now, false)?;
+        let delay = match compiled.jitter {
+            Some(jitter) => Some(common::seconds_to_micros(common::draw_jitter(py, jitter)?)),
+            None => None,
+        };
+        let previous = previous.as_ref().map(|(aware, flipped)| (aware, *flipped));
+        let next = compiled.cron.next_fire_time(&own.zone, own.id(), previous, &now, || delay)?;
+        common::write_time(py, own, &self.last, next)
+    }
+
+    #[getter]
+    fn timezone(&self, py: Python<'_>) -> Py<PyAny> {
+        self.timezone.clone_ref(py)
+    }
+
+    #[setter]
+    fn set_timezone(&mut self, value: Py<PyAny>) {
+        self.timezone = value;
+        self.invalidate();
+    }
+
+    #[getter]
+    fn start_date(&self, py: Python<'_>) -> Py<PyAny> {
+        self.start_date.clone_ref(py)
+    }
+
+    #[setter]
+    fn set_start_date(&mut self, value: Py<PyAny>) {
+        self.start_date = value;
+        self.invalidate();
+    }
+
+    #[getter]
+    fn end_date(&self, py: Python<'_>) -> Py<PyAny> {
+        self.end_date.clone_ref(py)
+    }
+
+    #[setter]
+    fn set_end_date(&mut self, value: Py<PyAny>) {
+        self.end_date = value;
+        self.invalidate();
+    }
+
+    #[getter]
+    fn jitter(&self, py: Python<'_>) -> Py<PyAny> {
+        self.jitter.clone_ref(py)
+    }
+
+    #[setter]
+    fn set_jitter(&mut self, value: Py<PyAny>) {
+        self.jitter = value;
+        self.invalidate();
+    }
+
+    /// The fields as objects of `apscheduler.triggers.cron.fields`, built on demand.
+    #[getter]
+    fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let described = self
+            .fields
+            .iter()
+            .map(|field| -> PyResult<_> {
+                let specs = field.expressions.iter().map(|e| expression_spec(py, e)).collect::<PyResult<Vec<_>>>()?;
+                Ok((field.kind.name(), field.is_default, PyList::new(py, specs)?))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        py.import("apscheduler.triggers.cron.fields")?.getattr("_build_fields")?.call1((described,))
+    }
+
+    /// Accepts field objects (ours, or the reference's as unpickled) by their name,
+    /// `is_default` and text.
+    #[setter]
+    fn set_fields(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let mut fields = Vec::new();
+        for item in value.try_iter()? {
+            let item = item?;
+            let kind = field_kind(&text_of(&item.getattr("name")?)?)?;
+            let is_default = item.getattr("is_default")?.is_truthy()?;
+            fields.push(Field::parse(kind, &text_of(&item)?, is_default).map_err(PyValueError::new_err)?);
+        }
+        if fields.iter().map(|f| f.kind).ne(FIELD_ORDER) {
+            return Err(PyValueError::new_err("CronTrigger.fields must hold the eight fields in order"));
+        }
+        self.fields = fields;
+        self.invalidate();
+        Ok(())
+    }
+
+    /// `(name, text)` of each field given explicitly, for `str()` and `repr()`.
+    fn _field_texts(&self) -> Vec<(&'static str, String)> {
+        self.fields.iter().filter(|f| !f.is_default).map(|f| (f.kind.name(), f.to_string())).collect()
+    }
+}

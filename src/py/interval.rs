@@ -1,0 +1,165 @@
+//! The native base of `apscheduler.triggers.interval.IntervalTrigger`. The constructor
+//! lives in Python; this class stores the attributes and computes fire times.
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use super::common::{self, LastResult};
+use super::datetimes::OwnZone;
+use crate::triggers::interval::Interval;
+
+struct Compiled {
+    own: OwnZone,
+    interval: Interval,
+    jitter: Option<f64>,
+}
+
+#[pyclass(subclass, module = "apscheduler._core", name = "IntervalTriggerBase")]
+pub struct PyIntervalTrigger {
+    timezone: Py<PyAny>,
+    start_date: Py<PyAny>,
+    end_date: Py<PyAny>,
+    interval: Py<PyAny>,
+    interval_length: Py<PyAny>,
+    jitter: Py<PyAny>,
+    compiled: Mutex<Option<Arc<Compiled>>>,
+    last: LastResult,
+}
+
+impl PyIntervalTrigger {
+    fn compiled(&self, py: Python<'_>) -> PyResult<Arc<Compiled>> {
+        if let Some(compiled) = self.compiled.lock().as_ref() {
+            return Ok(compiled.clone());
+        }
+        let own = OwnZone::new(self.timezone.bind(py))?;
+        let start = self.start_date.bind(py);
+        if start.is_none() {
+            return Err(PyValueError::new_err("IntervalTrigger has no start_date"));
+        }
+        let start_date = own.read(start, false)?.0;
+        let end = self.end_date.bind(py);
+        let end_date = if end.is_none() { None } else { Some(own.read(end, false)?.0) };
+        let jitter = self.jitter.bind(py);
+        let jitter = if jitter.is_none() { None } else { Some(jitter.extract::<f64>()?) };
+        let length: f64 = self.interval_length.bind(py).extract()?;
+        let interval = Interval { length, start_date, end_date };
+        let compiled = Arc::new(Compiled { own, interval, jitter });
+        *self.compiled.lock() = Some(compiled.clone());
+        Ok(compiled)
+    }
+
+    fn invalidate(&self) {
+        let old = self.compiled.lock().take();
+        drop(old);
+        self.last.clear();
+    }
+}
+
+#[pymethods]
+impl PyIntervalTrigger {
+    #[getter(timezone)]
+    fn get_timezone(&self, py: Python<'_>) -> Py<PyAny> {
+        self.timezone.clone_ref(py)
+    }
+
+    #[setter(timezone)]
+    fn set_timezone(&mut self, value: Py<PyAny>) {
+        self.timezone = value;
+        self.invalidate();
+    }
+
+    #[getter(start_date)]
+    fn get_start_date(&self, py: Python<'_>) -> Py<PyAny> {
+        self.start_date.clone_ref(py)
+    }
+
+    #[setter(start_date)]
+    fn set_start_date(&mut self, value: Py<PyAny>) {
+        self.start_date = value;
+        self.invalidate();
+    }
+
+    #[getter(end_date)]
+    fn get_end_date(&self, py: Python<'_>) -> Py<PyAny> {
+        self.end_date.clone_ref(py)
+    }
+
+    #[setter(end_date)]
+    fn set_end_date(&mut self, value: Py<PyAny>) {
+        self.end_date = value;
+        self.invalidate();
+    }
+
+    #[getter(interval)]
+    fn get_interval(&self, py: Python<'_>) -> Py<PyAny> {
+        self.interval.clone_ref(py)
+    }
+
+    #[setter(interval)]
+    fn set_interval(&mut self, value: Py<PyAny>) {
+        self.interval = value;
+        self.invalidate();
+    }
+
+    #[getter(interval_length)]
+    fn get_interval_length(&self, py: Python<'_>) -> Py<PyAny> {
+        self.interval_length.clone_ref(py)
+    }
+
+    #[setter(interval_length)]
+    fn set_interval_length(&mut self, value: Py<PyAny>) {
+        self.interval_length = value;
+        self.invalidate();
+    }
+
+    #[getter(jitter)]
+    fn get_jitter(&self, py: Python<'_>) -> Py<PyAny> {
+        self.jitter.clone_ref(py)
+    }
+
+    #[setter(jitter)]
+    fn set_jitter(&mut self, value: Py<PyAny>) {
+        self.jitter = value;
+        self.invalidate();
+    }
+
+    #[new]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(py: Python<'_>, _args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> PyIntervalTrigger {
+        PyIntervalTrigger {
+            timezone: py.None(),
+            start_date: py.None(),
+            end_date: py.None(),
+            interval: py.None(),
+            interval_length: py.None(),
+            jitter: py.None(),
+            compiled: Mutex::new(None),
+            last: LastResult::default(),
+        }
+    }
+
+    fn get_next_fire_time(
+        &self,
+        py: Python<'_>,
+        previous_fire_time: &Bound<'_, PyAny>,
+        now: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let compiled = self.compiled(py)?;
+        let own = &compiled.own;
+        let previous = if previous_fire_time.is_none() {
+            None
+        } else {
+            Some(common::read_time(own, &self.last, previous_fire_time, false)?.0)
+        };
+        let (now, _) = common::read_time(own, &self.last, now, false)?;
+        let jitter = match compiled.jitter {
+            Some(jitter) => Some(common::draw_jitter(py, jitter)?),
+            None => None,
+        };
+        let next = compiled.interval.next_fire_time(&own.zone, own.id(), previous.as_ref(), &now, jitter)?;
+        common::write_time(py, own, &self.last, next)
+    }
+}

@@ -1,0 +1,31 @@
+//! The Python bindings: the extension module `apscheduler._core`.
+//!
+//! Each trigger class here is the native base of the Python class of the same name in
+//! `apscheduler.triggers`: it stores the attributes the reference's trigger has and
+//! computes `get_next_fire_time` with the core; the Python class adds the constructor
+//! logic that must stay patchable (`get_localzone`, `datetime.now`), pickling, `str` and
+//! `repr`.
+
+mod calendarinterval;
+mod combining;
+mod common;
+mod cron;
+mod date;
+mod datetimes;
+mod interval;
+mod zones;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+#[pyo3(name = "_core")]
+fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<cron::PyCronTrigger>()?;
+    module.add_class::<interval::PyIntervalTrigger>()?;
+    module.add_class::<calendarinterval::PyCalendarIntervalTrigger>()?;
+    module.add_class::<date::PyDateTrigger>()?;
+    module.add_function(wrap_pyfunction!(cron::parse_field, module)?)?;
+    module.add_function(wrap_pyfunction!(cron::expression_next_value, module)?)?;
+    module.add_function(wrap_pyfunction!(combining::and_next_fire_time, module)?)?;
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! Python `tzinfo` objects as core time zones.
+//!
+//! `zoneinfo.ZoneInfo` and `datetime.timezone` are answered in Rust (the former from the
+//! same TZif file zoneinfo reads); any other tzinfo (dateutil, a user's own class) is
+//! asked through its Python methods, so every zone the reference accepts works.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use chrono::{Datelike, NaiveDateTime, Timelike};
+use parking_lot::Mutex;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDateTime, PyDelta, PyDeltaAccess, PyString};
+
+use crate::time::civil;
+use crate::time::tzif::TzifZone;
+use crate::time::{TimeZone, Zone};
+
+/// A trigger's zone: native where possible, otherwise the Python object itself.
+#[derive(Debug)]
+pub enum AnyZone {
+    Native(Zone),
+    Python(Py<PyAny>),
+}
+
+impl Clone for AnyZone {
+    fn clone(&self) -> Self {
+        match self {
+            AnyZone::Native(zone) => AnyZone::Native(zone.clone()),
+            AnyZone::Python(obj) => Python::attach(|py| AnyZone::Python(obj.clone_ref(py))),
+        }
+    }
+}
+
+impl TimeZone for AnyZone {
+    type Error = PyErr;
+
+    fn utcoffset(&self, local: NaiveDateTime, fold: bool) -> PyResult<i64> {
+        match self {
+            AnyZone::Native(zone) => Ok(zone.utcoffset(local, fold).unwrap_or_else(|never| match never {})),
+            AnyZone::Python(tz) => Python::attach(|py| {
+                let tz = tz.bind(py);
+                let dt = new_datetime(py, local, Some(tz), fold)?;
+                let offset = tz.call_method1(pyo3::intern!(py, "utcoffset"), (dt,))?;
+                delta_micros(&offset).ok_or_else(|| {
+                    pyo3::exceptions::PyValueError::new_err("tzinfo.utcoffset() returned None")
+                })
+            }),
+        }
+    }
+
+    fn fromutc(&self, utc: NaiveDateTime) -> PyResult<(NaiveDateTime, bool)> {
+        match self {
+            AnyZone::Native(zone) => Ok(zone.fromutc(utc).unwrap_or_else(|never| match never {})),
+            AnyZone::Python(tz) => Python::attach(|py| {
+                let tz = tz.bind(py);
+                let dt = new_datetime(py, utc, Some(tz), false)?;
+                let local = tz.call_method1(pyo3::intern!(py, "fromutc"), (dt,))?;
+                let local = local.cast_into::<PyDateTime>()?;
+                read_fields(&local)
+            }),
+        }
+    }
+}
+
+/// Microseconds of a `timedelta`, `None` for anything else (such as `None`).
+pub fn delta_micros(value: &Bound<'_, PyAny>) -> Option<i64> {
+    let delta = value.cast::<PyDelta>().ok()?;
+    Some(
+        i64::from(delta.get_days()) * 86_400_000_000
+            + i64::from(delta.get_seconds()) * 1_000_000
+            + i64::from(delta.get_microseconds()),
+    )
+}
+
+pub fn new_datetime<'py>(
+    py: Python<'py>,
+    local: NaiveDateTime,
+    tz: Option<&Bound<'py, PyAny>>,
+    fold: bool,
+) -> PyResult<Bound<'py, PyDateTime>> {
+    let tz = match tz {
+        Some(tz) => Some(tz.cast::<pyo3::types::PyTzInfo>()?.clone()),
+        None => None,
+    };
+    PyDateTime::new_with_fold(
+        py,
+        local.year(),
+        local.month() as u8,
+        local.day() as u8,
+        local.hour() as u8,
+        local.minute() as u8,
+        local.second() as u8,
+        civil::microsecond(local),
+        tz.as_ref(),
+        fold,
+    )
+}
+
+/// Wall-clock fields and fold of a datetime.
+pub fn read_fields(dt: &Bound<'_, PyDateTime>) -> PyResult<(NaiveDateTime, bool)> {
+    use pyo3::types::{PyDateAccess, PyTimeAccess};
+    let local = civil::naive(
+        dt.get_year(),
+        u32::from(dt.get_month()),
+        u32::from(dt.get_day()),
+        u32::from(dt.get_hour()),
+        u32::from(dt.get_minute()),
+        u32::from(dt.get_second()),
+        dt.get_microsecond(),
+    )
+    .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("datetime out of range"))?;
+    Ok((local, dt.get_fold()))
+}
+
+struct ZoneTypes {
+    zoneinfo: Py<PyAny>,
+    fixed: Py<PyAny>,
+    tzpath: Vec<String>,
+}
+
+fn zone_types(py: Python<'_>) -> PyResult<&'static ZoneTypes> {
+    static TYPES: PyOnceLock<ZoneTypes> = PyOnceLock::new();
+    TYPES.get_or_try_init(py, || {
+        let zoneinfo = py.import("zoneinfo")?;
+        Ok(ZoneTypes {
+            zoneinfo: zoneinfo.getattr("ZoneInfo")?.unbind(),
+            fixed: py.import("datetime")?.getattr("timezone")?.unbind(),
+            tzpath: zoneinfo.getattr("TZPATH")?.extract()?,
+        })
+    })
+}
+
+/// TZif zones by key; a zone's data never changes while the process runs.
+fn tzif_cache() -> &'static Mutex<HashMap<String, Arc<TzifZone>>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<TzifZone>>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// The TZif data `ZoneInfo(key)` reads: the first match on `zoneinfo.TZPATH`, else the
+/// `tzdata` package.
+fn load_tzif(py: Python<'_>, key: &str, tzpath: &[String]) -> Option<Arc<TzifZone>> {
+    if let Some(zone) = tzif_cache().lock().get(key) {
+        return Some(zone.clone());
+    }
+    if key.is_empty() || key.starts_with('/') || key.split('/').any(|part| part == "..") {
+        return None;
+    }
+    let bytes = tzpath
+        .iter()
+        .map(|dir| std::path::Path::new(dir).join(key))
+        .find(|path| path.is_file())
+        .and_then(|path| std::fs::read(path).ok())
+        .or_else(|| {
+            let common = py.import("zoneinfo._common").ok()?;
+            let file = common.call_method1("load_tzdata", (key,)).ok()?;
+            let data = file.call_method0("read").ok()?;
+            let _ = file.call_method0("close");
+            data.extract::<Vec<u8>>().ok()
+        })?;
+    let zone = Arc::new(TzifZone::parse(&bytes).ok()?);
+    tzif_cache().lock().insert(key.to_owned(), zone.clone());
+    Some(zone)
+}
+
+/// Chooses how to compute with a tzinfo object.
+pub fn resolve(tz: &Bound<'_, PyAny>) -> PyResult<AnyZone> {
+    let py = tz.py();
+    let types = zone_types(py)?;
+    let tz_type = tz.get_type();
+    if tz_type.is(types.fixed.bind(py)) {
+        if let Some(offset) = delta_micros(&tz.call_method1("utcoffset", (py.None(),))?) {
+            return Ok(AnyZone::Native(Zone::Fixed(offset)));
+        }
+    } else if tz_type.is(types.zoneinfo.bind(py)) {
+        let key = tz.getattr(pyo3::intern!(py, "key"))?;
+        if let Ok(key) = key.cast::<PyString>() {
+            if let Some(zone) = load_tzif(py, &key.to_cow()?, &types.tzpath) {
+                return Ok(AnyZone::Native(Zone::Tzif(zone)));
+            }
+        }
+    }
+    Ok(AnyZone::Python(tz.clone().unbind()))
+}
