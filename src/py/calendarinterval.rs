@@ -14,7 +14,10 @@ use crate::triggers::calendarinterval::CalendarInterval;
 struct Compiled {
     own: OwnZone,
     calendar: CalendarInterval,
-    jitter: Option<f64>,
+    /// The interval as given when it is not plain integers: the reference then does
+    /// its date arithmetic on those objects, and so do we, through Python.
+    python_step: Option<[Py<PyAny>; 4]>,
+    jitter: Option<Py<PyAny>>,
 }
 
 #[pyclass(subclass, module = "apscheduler._core", name = "CalendarIntervalTriggerBase")]
@@ -32,10 +35,47 @@ pub struct PyCalendarIntervalTrigger {
     last: LastResult,
 }
 
-fn naive_date(value: &Bound<'_, PyAny>) -> PyResult<NaiveDate> {
-    let date = value.cast::<PyDate>()?;
+fn to_naive_date(date: &Bound<'_, PyDate>) -> PyResult<NaiveDate> {
     NaiveDate::from_ymd_opt(date.get_year(), u32::from(date.get_month()), u32::from(date.get_day()))
         .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("date out of range"))
+}
+
+/// A date attribute; anything else fails the way `datetime.combine()` rejects it in the
+/// reference.
+fn date_attribute(value: &Bound<'_, PyAny>, time: &Bound<'_, PyAny>) -> PyResult<NaiveDate> {
+    match value.cast::<PyDate>() {
+        Ok(date) => to_naive_date(date),
+        Err(_) => {
+            let datetime = value.py().import("datetime")?.getattr("datetime")?;
+            datetime.call_method1("combine", (value, time))?;
+            Err(pyo3::exceptions::PyTypeError::new_err("start_date must be a date"))
+        }
+    }
+}
+
+/// The reference's stepping rule computed with Python objects, for intervals given as
+/// something other than integers (the errors, if any, are then the reference's own).
+fn python_step(py: Python<'_>, interval: &[Py<PyAny>; 4], previous: NaiveDate) -> PyResult<Option<NaiveDate>> {
+    use chrono::Datelike;
+    let [years, months, weeks, days] = interval.each_ref().map(|v| v.bind(py));
+    let date_type = py.import("datetime")?.getattr("date")?;
+    let timedelta = py.import("datetime")?.getattr("timedelta")?;
+    let mut year = previous.year().into_pyobject(py)?.into_any();
+    let mut month = previous.month().into_pyobject(py)?.into_any();
+    for _ in 0..100_000 {
+        month = month.add(months)?;
+        year = year.add(years.add(month.sub(1)?.floor_div(12)?)?)?;
+        month = month.sub(1)?.rem(12)?.add(1)?;
+        match date_type.call1((&year, &month, previous.day())) {
+            Ok(date) => {
+                let date = date.add(timedelta.call1((days.add(weeks.mul(7)?)?,))?)?;
+                return to_naive_date(date.cast::<PyDate>()?).map(Some);
+            }
+            Err(error) if error.is_instance_of::<pyo3::exceptions::PyValueError>(py) => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(None)
 }
 
 impl PyCalendarIntervalTrigger {
@@ -44,21 +84,39 @@ impl PyCalendarIntervalTrigger {
             return Ok(compiled.clone());
         }
         let own = OwnZone::new(self.timezone.bind(py))?;
-        let time = self.time.bind(py).cast::<PyTime>()?.clone();
+        let time_obj = self.time.bind(py);
+        let time = time_obj.cast::<PyTime>()?.clone();
         let time = NaiveTime::from_hms_opt(u32::from(time.get_hour()), u32::from(time.get_minute()), u32::from(time.get_second()))
             .unwrap_or_default();
+        let interval = [&self.years, &self.months, &self.weeks, &self.days];
+        let numbers: Option<Vec<i64>> = interval
+            .iter()
+            .map(|v| {
+                let v = v.bind(py);
+                // bool is an int to Python, but a float is not.
+                if v.is_instance_of::<pyo3::types::PyInt>() { v.extract::<i64>().ok() } else { None }
+            })
+            .collect();
+        let python_step = match numbers {
+            Some(_) => None,
+            None => Some(interval.map(|v| v.clone_ref(py))),
+        };
+        let [years, months, weeks, days] = match numbers.as_deref() {
+            Some(&[y, m, w, d]) => [y, m, w, d],
+            _ => [0; 4],
+        };
         let end = self.end_date.bind(py);
         let calendar = CalendarInterval {
-            years: self.years.bind(py).extract()?,
-            months: self.months.bind(py).extract()?,
-            weeks: self.weeks.bind(py).extract()?,
-            days: self.days.bind(py).extract()?,
+            years,
+            months,
+            weeks,
+            days,
             time,
-            start_date: naive_date(self.start_date.bind(py))?,
-            end_date: if end.is_none() { None } else { Some(naive_date(end)?) },
+            start_date: date_attribute(self.start_date.bind(py), time_obj)?,
+            end_date: if end.is_none() { None } else { Some(date_attribute(end, time_obj)?) },
         };
         let jitter = common::truthy_jitter(self.jitter.bind(py))?;
-        let compiled = Arc::new(Compiled { own, calendar, jitter });
+        let compiled = Arc::new(Compiled { own, calendar, python_step, jitter });
         *self.compiled.lock() = Some(compiled.clone());
         Ok(compiled)
     }
@@ -204,14 +262,18 @@ impl PyCalendarIntervalTrigger {
         } else {
             Some(match self.last.lookup(previous_fire_time) {
                 Some(aware) => aware.local.date(),
-                None => naive_date(previous_fire_time)?,
+                None => to_naive_date(previous_fire_time.cast::<PyDate>()?)?,
             })
         };
-        let delay = match compiled.jitter {
-            Some(jitter) => Some(common::seconds_to_micros(common::draw_jitter(py, jitter)?)),
-            None => None,
+        let step = |date: NaiveDate| -> PyResult<Option<NaiveDate>> {
+            match &compiled.python_step {
+                Some(interval) => python_step(py, interval, date),
+                None => Ok(compiled.calendar.step(date)),
+            }
         };
-        let next = compiled.calendar.next_fire_time(&own.zone, own.id(), previous, || delay)?;
+        let mut jitter = common::LazyJitter { py, jitter: compiled.jitter.as_ref(), error: None };
+        let next = compiled.calendar.next_fire_time(&own.zone, own.id(), previous, step, || jitter.draw_micros())?;
+        let next = jitter.finish(next)?;
         common::write_time(py, own, &self.last, next)
     }
 }

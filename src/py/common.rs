@@ -75,11 +75,12 @@ pub fn trigger_timezone<'py>(
 }
 
 /// `random.uniform(0, jitter)`, through the `random` module so that seeding it makes
-/// jitter reproducible, as with the reference.
-pub fn draw_jitter(py: Python<'_>, jitter: f64) -> PyResult<f64> {
-    static UNIFORM: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    let random = UNIFORM.get_or_try_init(py, || -> PyResult<_> { Ok(py.import("random")?.unbind().into_any()) })?;
-    random.bind(py).call_method1("uniform", (0.0, jitter))?.extract()
+/// jitter reproducible, and with the jitter object as given, so that a bad one fails
+/// with the reference's error.
+pub fn draw_jitter(py: Python<'_>, jitter: &Py<PyAny>) -> PyResult<f64> {
+    static RANDOM: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let random = RANDOM.get_or_try_init(py, || -> PyResult<_> { Ok(py.import("random")?.unbind().into_any()) })?;
+    random.bind(py).call_method1("uniform", (0, jitter.bind(py)))?.extract()
 }
 
 /// Seconds as a `timedelta` would hold them: rounded half to even to microseconds.
@@ -87,12 +88,40 @@ pub fn seconds_to_micros(seconds: f64) -> i64 {
     (seconds * 1e6).round_ties_even() as i64
 }
 
-/// A truthy jitter as seconds; `None` for `None`, `0` and other falsy values.
-pub fn truthy_jitter(jitter: &Bound<'_, PyAny>) -> PyResult<Option<f64>> {
+/// The jitter when it is truthy (`_apply_jitter` ignores `None` and 0).
+pub fn truthy_jitter(jitter: &Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
     if jitter.is_none() || !jitter.is_truthy()? {
         return Ok(None);
     }
-    jitter.extract().map(Some)
+    Ok(Some(jitter.clone().unbind()))
+}
+
+/// A jitter drawn only if a fire time was found, as `_apply_jitter` does; an error
+/// from drawing is kept for the caller to raise.
+pub struct LazyJitter<'a, 'py> {
+    pub py: Python<'py>,
+    pub jitter: Option<&'a Py<PyAny>>,
+    pub error: Option<PyErr>,
+}
+
+impl LazyJitter<'_, '_> {
+    pub fn draw_micros(&mut self) -> Option<i64> {
+        let jitter = self.jitter?;
+        match draw_jitter(self.py, jitter) {
+            Ok(seconds) => Some(seconds_to_micros(seconds)),
+            Err(error) => {
+                self.error = Some(error);
+                None
+            }
+        }
+    }
+
+    pub fn finish<T>(self, value: T) -> PyResult<T> {
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(value),
+        }
+    }
 }
 
 /// The datetime a trigger returned last, with its decoded value. Callers usually pass

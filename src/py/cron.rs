@@ -5,7 +5,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString, PyTuple};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
 use super::common::{self, LastResult};
 use super::datetimes::OwnZone;
@@ -20,7 +20,7 @@ const MODULE: &str = "apscheduler.triggers.cron";
 struct Compiled {
     own: OwnZone,
     cron: Cron,
-    jitter: Option<f64>,
+    jitter: Option<Py<PyAny>>,
 }
 
 #[pyclass(subclass, module = "apscheduler._core", name = "CronTriggerBase")]
@@ -112,6 +112,43 @@ fn expression_spec<'py>(py: Python<'py>, expr: &Expr) -> PyResult<Bound<'py, PyT
     PyTuple::new(py, items)
 }
 
+const PARAMETERS: [&str; 12] = [
+    "year", "month", "day", "week", "day_of_week", "hour", "minute", "second",
+    "start_date", "end_date", "timezone", "jitter",
+];
+
+fn bind_arguments<'py>(
+    args: &Bound<'py, PyTuple>,
+    kwargs: Option<&Bound<'py, PyDict>>,
+) -> PyResult<[Option<Bound<'py, PyAny>>; 12]> {
+    use pyo3::exceptions::PyTypeError;
+    let mut bound: [Option<Bound<'py, PyAny>>; 12] = Default::default();
+    if args.len() > PARAMETERS.len() {
+        return Err(PyTypeError::new_err(format!(
+            "CronTrigger.__init__() takes from 1 to 13 positional arguments but {} were given",
+            args.len() + 1
+        )));
+    }
+    for (slot, value) in bound.iter_mut().zip(args.iter()) {
+        *slot = Some(value);
+    }
+    for (key, value) in kwargs.into_iter().flat_map(|kwargs| kwargs.iter()) {
+        let name = text_of(&key)?;
+        let Some(index) = PARAMETERS.iter().position(|p| *p == name) else {
+            return Err(PyTypeError::new_err(format!(
+                "CronTrigger.__init__() got an unexpected keyword argument '{name}'"
+            )));
+        };
+        if bound[index].is_some() {
+            return Err(PyTypeError::new_err(format!(
+                "CronTrigger.__init__() got multiple values for argument '{name}'"
+            )));
+        }
+        bound[index] = Some(value);
+    }
+    Ok(bound)
+}
+
 fn field_kind(name: &str) -> PyResult<FieldKind> {
     FieldKind::from_name(name).ok_or_else(|| PyValueError::new_err(format!("Unknown cron field \"{name}\"")))
 }
@@ -133,33 +170,63 @@ pub fn expression_next_value(
 ) -> PyResult<Option<i64>> {
     let kind = field_kind(name)?;
     let field = Field::parse(kind, text, false).map_err(PyValueError::new_err)?;
-    let dt = date.cast::<pyo3::types::PyDateTime>()?;
-    let (local, _) = super::zones::read_fields(dt)?;
+    let (local, _, _) = super::zones::read_state(date)?;
     Ok(field.next_value(local))
+}
+
+/// An expression object of `apscheduler.triggers.cron.expressions` (or a subclass)
+/// as a core expression, read from the attributes its pickled form carries.
+fn expression_from_object(expr: &Bound<'_, PyAny>) -> PyResult<Expr> {
+    let optional = |name: &str| -> PyResult<Option<i128>> {
+        let value = expr.getattr(name)?;
+        if value.is_none() { Ok(None) } else { value.extract().map(Some) }
+    };
+    let required = |name: &str| -> PyResult<i128> {
+        optional(name)?.ok_or_else(|| PyValueError::new_err(format!("cron expression has no {name}")))
+    };
+    for class in expr.get_type().mro() {
+        let name = class.getattr("__name__")?;
+        let expression = match &*text_of(&name)? {
+            "LastDayOfMonthExpression" => Expr::LastDayOfMonth,
+            "WeekdayPositionExpression" => Expr::WeekdayPosition {
+                position: required("option_num")?.clamp(0, 5) as u8,
+                weekday: required("weekday")?.clamp(0, 6) as u8,
+            },
+            "MonthRangeExpression" => {
+                let first = required("first")?;
+                Expr::MonthRange { first, last: optional("last")?.unwrap_or(first) }
+            }
+            "WeekdayRangeExpression" => {
+                let first = required("first")?;
+                Expr::WeekdayRange { first, last: optional("last")?.unwrap_or(first) }
+            }
+            "RangeExpression" => Expr::Range {
+                first: required("first")?,
+                last: optional("last")?,
+                step: optional("step")?.filter(|&s| s != 0),
+            },
+            "AllExpression" => Expr::All { step: optional("step")?.filter(|&s| s != 0) },
+            _ => continue,
+        };
+        return Ok(expression);
+    }
+    Err(pyo3::exceptions::PyTypeError::new_err(format!("not a cron expression: {}", expr.repr()?)))
 }
 
 #[pymethods]
 impl PyCronTrigger {
+    /// Takes its arguments as the reference's `CronTrigger.__init__` does, with the
+    /// same messages for wrong calls.
     #[new]
-    #[pyo3(signature = (year=None, month=None, day=None, week=None, day_of_week=None, hour=None,
-                        minute=None, second=None, start_date=None, end_date=None, timezone=None,
-                        jitter=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        year: Option<&Bound<'_, PyAny>>,
-        month: Option<&Bound<'_, PyAny>>,
-        day: Option<&Bound<'_, PyAny>>,
-        week: Option<&Bound<'_, PyAny>>,
-        day_of_week: Option<&Bound<'_, PyAny>>,
-        hour: Option<&Bound<'_, PyAny>>,
-        minute: Option<&Bound<'_, PyAny>>,
-        second: Option<&Bound<'_, PyAny>>,
-        start_date: Option<&Bound<'_, PyAny>>,
-        end_date: Option<&Bound<'_, PyAny>>,
-        timezone: Option<&Bound<'_, PyAny>>,
-        jitter: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyCronTrigger> {
+    #[pyo3(signature = (*args, **kwargs))]
+    fn new(py: Python<'_>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<PyCronTrigger> {
+        let [year, month, day, week, day_of_week, hour, minute, second, start_date, end_date, timezone, jitter] =
+            bind_arguments(args, kwargs)?;
+        let (year, month, day, week, day_of_week, hour, minute, second) = (
+            year.as_ref(), month.as_ref(), day.as_ref(), week.as_ref(), day_of_week.as_ref(),
+            hour.as_ref(), minute.as_ref(), second.as_ref(),
+        );
+        let (start_date, end_date, timezone, jitter) = (start_date.as_ref(), end_date.as_ref(), timezone.as_ref(), jitter.as_ref());
         let tz = common::trigger_timezone(py, timezone, start_date, end_date, MODULE)?;
         let none = py.None().into_bound(py);
         let start_date = common::convert_to_datetime(start_date.unwrap_or(&none), &tz, "start_date")?;
@@ -197,12 +264,10 @@ impl PyCronTrigger {
             Some(common::read_time(own, &self.last, previous_fire_time, true)?)
         };
         let (now, _) = common::read_time(own, &self.last, now, false)?;
-        let delay = match compiled.jitter {
-            Some(jitter) => Some(common::seconds_to_micros(common::draw_jitter(py, jitter)?)),
-            None => None,
-        };
         let previous = previous.as_ref().map(|(aware, flipped)| (aware, *flipped));
-        let next = compiled.cron.next_fire_time(&own.zone, own.id(), previous, &now, || delay)?;
+        let mut jitter = common::LazyJitter { py, jitter: compiled.jitter.as_ref(), error: None };
+        let next = compiled.cron.next_fire_time(&own.zone, own.id(), previous, &now, || jitter.draw_micros())?;
+        let next = jitter.finish(next)?;
         common::write_time(py, own, &self.last, next)
     }
 
@@ -265,7 +330,8 @@ impl PyCronTrigger {
     }
 
     /// Accepts field objects (ours, or the reference's as unpickled) by their name,
-    /// `is_default` and text.
+    /// `is_default` and the attributes of their expressions. (Their text would not do:
+    /// `0-0/2` prints as `0/2`, which means something else.)
     #[setter]
     fn set_fields(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let mut fields = Vec::new();
@@ -273,7 +339,12 @@ impl PyCronTrigger {
             let item = item?;
             let kind = field_kind(&text_of(&item.getattr("name")?)?)?;
             let is_default = item.getattr("is_default")?.is_truthy()?;
-            fields.push(Field::parse(kind, &text_of(&item)?, is_default).map_err(PyValueError::new_err)?);
+            let expressions = item
+                .getattr("expressions")?
+                .try_iter()?
+                .map(|expr| expression_from_object(&expr?))
+                .collect::<PyResult<Vec<_>>>()?;
+            fields.push(Field::new(kind, expressions, is_default));
         }
         if fields.iter().map(|f| f.kind).ne(FIELD_ORDER) {
             return Err(PyValueError::new_err("CronTrigger.fields must hold the eight fields in order"));

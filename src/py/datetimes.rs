@@ -3,15 +3,13 @@
 use chrono::NaiveDateTime;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDateTime, PyTzInfoAccess};
+use pyo3::types::PyDateTime;
 
 use super::zones::{self, AnyZone};
-use crate::time::aware::ZoneId;
+use crate::time::aware::{ZoneId, NAIVE};
 use crate::time::civil::naive_to_micros;
 use crate::time::{Aware, TimeZone};
 
-/// The zone id given to naive datetimes, which Python reads as local system time.
-const NAIVE: ZoneId = 0;
 
 /// A trigger's `timezone` attribute together with the zone computed from it.
 #[derive(Debug)]
@@ -39,8 +37,8 @@ impl OwnZone {
                 value.get_type().name().map(|n| n.to_string()).unwrap_or_default()
             ))
         })?;
-        let (local, fold) = zones::read_fields(dt)?;
-        match dt.get_tzinfo() {
+        let (local, fold, tzinfo) = zones::read_state(value)?;
+        match tzinfo.filter(|tz| !tz.is_none()) {
             Some(tz) if tz.is(self.obj.bind(value.py())) => {
                 let offset = self.zone.utcoffset(local, fold)?;
                 Ok((Aware { local, fold, offset, zone: self.id() }, 0))
@@ -59,7 +57,7 @@ impl OwnZone {
             None => {
                 // Naive: Python's astimezone() reads it as system local time.
                 let utc = dt.call_method1("astimezone", (utc_tz(value.py())?,))?;
-                let (utc_local, _) = zones::read_fields(utc.cast::<PyDateTime>()?)?;
+                let (utc_local, _, _) = zones::read_state(&utc)?;
                 let offset = naive_to_micros(local) - naive_to_micros(utc_local);
                 Ok((Aware { local, fold, offset, zone: NAIVE }, offset))
             }

@@ -4,7 +4,11 @@
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+
+use crate::time::aware::NAIVE;
+use crate::time::pyfloat::from_timestamp;
+use crate::time::Aware;
 use pyo3::prelude::*;
 
 use super::common::{self, LastResult};
@@ -14,7 +18,7 @@ use crate::triggers::interval::Interval;
 struct Compiled {
     own: OwnZone,
     interval: Interval,
-    jitter: Option<f64>,
+    jitter: Option<Py<PyAny>>,
 }
 
 #[pyclass(subclass, module = "apscheduler._core", name = "IntervalTriggerBase")]
@@ -27,6 +31,15 @@ pub struct PyIntervalTrigger {
     jitter: Py<PyAny>,
     compiled: Mutex<Option<Arc<Compiled>>>,
     last: LastResult,
+}
+
+/// The error `datetime.fromtimestamp()` raises for a time it can't represent.
+fn out_of_range(timestamp: f64) -> PyErr {
+    use chrono::Datelike;
+    match chrono::DateTime::from_timestamp(timestamp.floor() as i64, 0) {
+        Some(utc) if timestamp.is_finite() => PyValueError::new_err(format!("year {} is out of range", utc.year())),
+        _ => pyo3::exceptions::PyOverflowError::new_err("timestamp out of range for platform time_t"),
+    }
 }
 
 impl PyIntervalTrigger {
@@ -43,7 +56,7 @@ impl PyIntervalTrigger {
         let end = self.end_date.bind(py);
         let end_date = if end.is_none() { None } else { Some(own.read(end, false)?.0) };
         let jitter = self.jitter.bind(py);
-        let jitter = if jitter.is_none() { None } else { Some(jitter.extract::<f64>()?) };
+        let jitter = if jitter.is_none() { None } else { Some(jitter.clone().unbind()) };
         let length: f64 = self.interval_length.bind(py).extract()?;
         let interval = Interval { length, start_date, end_date };
         let compiled = Arc::new(Compiled { own, interval, jitter });
@@ -155,11 +168,24 @@ impl PyIntervalTrigger {
             Some(common::read_time(own, &self.last, previous_fire_time, false)?.0)
         };
         let (now, _) = common::read_time(own, &self.last, now, false)?;
-        let jitter = match compiled.jitter {
+        if previous.is_none() && (now.zone == NAIVE) != (compiled.interval.start_date.zone == NAIVE) {
+            // The reference compares start_date with now here.
+            return Err(PyTypeError::new_err("can't compare offset-naive and offset-aware datetimes"));
+        }
+        let jitter = match &compiled.jitter {
             Some(jitter) => Some(common::draw_jitter(py, jitter)?),
             None => None,
         };
-        let next = compiled.interval.next_fire_time(&own.zone, own.id(), previous.as_ref(), &now, jitter)?;
-        common::write_time(py, own, &self.last, next)
+        let Some(timestamp) = compiled.interval.next_timestamp(previous.as_ref(), &now, jitter) else {
+            return Ok(py.None());
+        };
+        let next = match from_timestamp(timestamp) {
+            Some(micros) => Aware::from_utc(&own.zone, own.id(), micros)?,
+            None => None,
+        };
+        match next {
+            Some(next) => common::write_time(py, own, &self.last, Some(next)),
+            None => Err(out_of_range(timestamp)),
+        }
     }
 }

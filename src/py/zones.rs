@@ -11,7 +11,7 @@ use chrono::{Datelike, NaiveDateTime, Timelike};
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDateTime, PyDelta, PyDeltaAccess, PyString};
+use pyo3::types::{PyBytes, PyDateTime, PyDelta, PyDeltaAccess, PyString};
 
 use crate::time::civil;
 use crate::time::tzif::TzifZone;
@@ -57,8 +57,8 @@ impl TimeZone for AnyZone {
                 let tz = tz.bind(py);
                 let dt = new_datetime(py, utc, Some(tz), false)?;
                 let local = tz.call_method1(pyo3::intern!(py, "fromutc"), (dt,))?;
-                let local = local.cast_into::<PyDateTime>()?;
-                read_fields(&local)
+                let (local, fold, _) = read_state(&local)?;
+                Ok((local, fold))
             }),
         }
     }
@@ -74,44 +74,71 @@ pub fn delta_micros(value: &Bound<'_, PyAny>) -> Option<i64> {
     )
 }
 
+/// Builds a datetime from its pickled form: `datetime(state, tzinfo)` with the 10-byte
+/// state (fold in the month byte's high bit), the one constructor path CPython keeps
+/// stable for pickles since 3.6. In the stable ABI it costs one positional call, where
+/// the field-by-field constructor takes keyword arguments.
 pub fn new_datetime<'py>(
     py: Python<'py>,
     local: NaiveDateTime,
     tz: Option<&Bound<'py, PyAny>>,
     fold: bool,
 ) -> PyResult<Bound<'py, PyDateTime>> {
-    let tz = match tz {
-        Some(tz) => Some(tz.cast::<pyo3::types::PyTzInfo>()?.clone()),
-        None => None,
-    };
-    PyDateTime::new_with_fold(
-        py,
-        local.year(),
-        local.month() as u8,
+    let year = local.year();
+    let micro = civil::microsecond(local);
+    let state = [
+        (year >> 8) as u8,
+        (year & 0xff) as u8,
+        local.month() as u8 | if fold { 0x80 } else { 0 },
         local.day() as u8,
         local.hour() as u8,
         local.minute() as u8,
         local.second() as u8,
-        civil::microsecond(local),
-        tz.as_ref(),
-        fold,
-    )
+        (micro >> 16) as u8,
+        ((micro >> 8) & 0xff) as u8,
+        (micro & 0xff) as u8,
+    ];
+    let state = PyBytes::new(py, &state);
+    let datetime = datetime_type(py)?;
+    let value = match tz {
+        Some(tz) => datetime.call1((state, tz))?,
+        None => datetime.call1((state,))?,
+    };
+    Ok(value.cast_into::<PyDateTime>()?)
 }
 
-/// Wall-clock fields and fold of a datetime.
-pub fn read_fields(dt: &Bound<'_, PyDateTime>) -> PyResult<(NaiveDateTime, bool)> {
-    use pyo3::types::{PyDateAccess, PyTimeAccess};
+fn datetime_type(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static DATETIME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    Ok(DATETIME
+        .get_or_try_init(py, || -> PyResult<_> { Ok(py.import("datetime")?.getattr("datetime")?.unbind()) })?
+        .bind(py))
+}
+
+/// Wall-clock fields, fold and tzinfo of a datetime, read from its pickled state
+/// (`__reduce_ex__(4)`): one call instead of an attribute lookup per field.
+pub fn read_state<'py>(dt: &Bound<'py, PyAny>) -> PyResult<(NaiveDateTime, bool, Option<Bound<'py, PyAny>>)> {
+    let py = dt.py();
+    let reduced = dt.call_method1(pyo3::intern!(py, "__reduce_ex__"), (4,))?;
+    let args = reduced.get_item(1)?;
+    let state = args.get_item(0)?;
+    let bytes = state.cast::<PyBytes>()?.as_bytes();
+    let tz = if args.len()? > 1 { Some(args.get_item(1)?) } else { None };
+    if bytes.len() != 10 {
+        return Err(pyo3::exceptions::PyValueError::new_err("unexpected datetime state"));
+    }
+    let year = (i32::from(bytes[0]) << 8) | i32::from(bytes[1]);
+    let micro = (u32::from(bytes[7]) << 16) | (u32::from(bytes[8]) << 8) | u32::from(bytes[9]);
     let local = civil::naive(
-        dt.get_year(),
-        u32::from(dt.get_month()),
-        u32::from(dt.get_day()),
-        u32::from(dt.get_hour()),
-        u32::from(dt.get_minute()),
-        u32::from(dt.get_second()),
-        dt.get_microsecond(),
+        year,
+        u32::from(bytes[2] & 0x7f),
+        u32::from(bytes[3]),
+        u32::from(bytes[4]),
+        u32::from(bytes[5]),
+        u32::from(bytes[6]),
+        micro,
     )
     .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("datetime out of range"))?;
-    Ok((local, dt.get_fold()))
+    Ok((local, bytes[2] & 0x80 != 0, tz))
 }
 
 struct ZoneTypes {

@@ -7,14 +7,17 @@
 
 use std::cmp::Ordering;
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{Datelike, Duration, NaiveDateTime};
 
-use super::civil::{micros_to_naive, naive_to_micros};
+use super::civil::{micros_to_naive, naive_to_micros, MAX_YEAR, MIN_YEAR};
 use super::zone::TimeZone;
 use super::Micros;
 
 /// Identity of a `tzinfo` object: equal ids mean the very same object.
 pub type ZoneId = usize;
+
+/// The zone id of naive datetimes (read as local system time where Python allows it).
+pub const NAIVE: ZoneId = 0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Aware {
@@ -35,10 +38,10 @@ impl Aware {
     pub fn from_utc<Z: TimeZone>(zone: &Z, id: ZoneId, utc: Micros) -> Result<Option<Aware>, Z::Error> {
         let Some(utc_naive) = micros_to_naive(utc) else { return Ok(None) };
         let (local, fold) = zone.fromutc(utc_naive)?;
-        if micros_to_naive(naive_to_micros(local)).is_none() {
+        if !(MIN_YEAR..=MAX_YEAR).contains(&local.year()) {
             return Ok(None);
         }
-        let offset = naive_to_micros(local) - utc;
+        let offset = (local - utc_naive).num_microseconds().unwrap_or(0);
         Ok(Some(Aware { local, fold, offset, zone: id }))
     }
 
@@ -90,6 +93,10 @@ impl Aware {
 pub fn py_eq(a: &Aware, b: &Aware, flipped_offsets: impl FnOnce() -> (i64, i64)) -> bool {
     if a.zone == b.zone {
         return a.local == b.local;
+    }
+    // A naive datetime never equals an aware one.
+    if a.zone == NAIVE || b.zone == NAIVE {
+        return false;
     }
     if a.utc() != b.utc() {
         return false;

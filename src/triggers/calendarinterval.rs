@@ -21,16 +21,19 @@ pub struct CalendarInterval {
 impl CalendarInterval {
     /// `previous` is the date part of the previous fire time, read in its own zone.
     /// `jitter` draws the random delay in microseconds, if the trigger has one.
+    /// `step` computes the next date from a previous one; [`CalendarInterval::step`] is
+    /// the native rule.
     pub fn next_fire_time<Z: TimeZone>(
         &self,
         zone: &Z,
         id: ZoneId,
         mut previous: Option<NaiveDate>,
+        mut step: impl FnMut(NaiveDate) -> Result<Option<NaiveDate>, Z::Error>,
         jitter: impl FnOnce() -> Option<i64>,
     ) -> Result<Option<Aware>, Z::Error> {
         loop {
             let date = match previous {
-                Some(previous) => match self.step(previous) {
+                Some(previous) => match step(previous)? {
                     Some(date) => date,
                     None => return Ok(None),
                 },
@@ -57,7 +60,7 @@ impl CalendarInterval {
 
     /// Adds years and months keeping the day of the month (repeating while that day
     /// doesn't exist), then weeks and days.
-    fn step(&self, previous: NaiveDate) -> Option<NaiveDate> {
+    pub fn step(&self, previous: NaiveDate) -> Option<NaiveDate> {
         let (mut year, mut month) = (i64::from(previous.year()), i64::from(previous.month()));
         loop {
             month += self.months;
@@ -93,9 +96,10 @@ mod tests {
             end_date: None,
         };
         let utc = Zone::UTC;
-        let first = trigger.next_fire_time(&utc, 1, None, || None).unwrap().unwrap();
+        let step = |d| Ok(trigger.step(d));
+        let first = trigger.next_fire_time(&utc, 1, None, step, || None).unwrap().unwrap();
         assert_eq!(first.local.date(), NaiveDate::from_ymd_opt(2016, 3, 31).unwrap());
-        let second = trigger.next_fire_time(&utc, 1, Some(first.local.date()), || None).unwrap().unwrap();
+        let second = trigger.next_fire_time(&utc, 1, Some(first.local.date()), step, || None).unwrap().unwrap();
         assert_eq!(second.local.date(), NaiveDate::from_ymd_opt(2016, 5, 31).unwrap());
     }
 }

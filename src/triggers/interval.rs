@@ -18,15 +18,9 @@ pub struct Interval {
 }
 
 impl Interval {
-    /// `jitter` is the random delay in seconds already drawn, when the trigger has one.
-    pub fn next_fire_time<Z: TimeZone>(
-        &self,
-        zone: &Z,
-        id: ZoneId,
-        previous: Option<&Aware>,
-        now: &Aware,
-        jitter: Option<f64>,
-    ) -> Result<Option<Aware>, Z::Error> {
+    /// The next fire time as the reference's float timestamp, or `None` past the end
+    /// date. `jitter` is the random delay in seconds already drawn, if any.
+    pub fn next_timestamp(&self, previous: Option<&Aware>, now: &Aware, jitter: Option<f64>) -> Option<f64> {
         let start = timestamp(self.start_date.utc());
         let mut next = if let Some(previous) = previous {
             timestamp(previous.utc()) + self.length
@@ -39,14 +33,22 @@ impl Interval {
         if let Some(jitter) = jitter {
             next += jitter;
         }
-        if let Some(end) = &self.end_date {
-            if next > timestamp(end.utc()) {
-                return Ok(None);
-            }
+        match &self.end_date {
+            Some(end) if next > timestamp(end.utc()) => None,
+            _ => Some(next),
         }
-        // Differs from APScheduler: a fire time past year 9999 ends the schedule
-        // instead of raising from datetime.fromtimestamp().
-        match from_timestamp(next) {
+    }
+
+    /// `get_next_fire_time`; a time outside Python's datetime range ends the schedule.
+    pub fn next_fire_time<Z: TimeZone>(
+        &self,
+        zone: &Z,
+        id: ZoneId,
+        previous: Option<&Aware>,
+        now: &Aware,
+        jitter: Option<f64>,
+    ) -> Result<Option<Aware>, Z::Error> {
+        match self.next_timestamp(previous, now, jitter).and_then(from_timestamp) {
             Some(micros) => Aware::from_utc(zone, id, micros),
             None => Ok(None),
         }

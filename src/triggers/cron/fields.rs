@@ -110,6 +110,8 @@ pub struct Field {
     pub kind: FieldKind,
     pub expressions: Vec<Expr>,
     pub is_default: bool,
+    /// Holds a plain `*`, so every value matches and the search can pass it by.
+    pub matches_all: bool,
 }
 
 impl Field {
@@ -125,14 +127,29 @@ impl Field {
             let piece = if i < last { piece.trim_end_matches(' ') } else { piece };
             expressions.push(expressions::parse(kind, piece)?);
         }
-        Ok(Field { kind, expressions, is_default })
+        Ok(Field::new(kind, expressions, is_default))
+    }
+
+    pub fn new(kind: FieldKind, expressions: Vec<Expr>, is_default: bool) -> Field {
+        let matches_all = expressions.contains(&Expr::All { step: None });
+        Field { kind, expressions, is_default, matches_all }
     }
 
     /// The smallest value any expression allows at or after the date's current value.
     pub fn next_value(&self, date: NaiveDateTime) -> Option<i64> {
-        let bounds = Bounds { value: self.kind.value(date), min: self.kind.min(), max: self.kind.max_at(date) };
+        let value = self.kind.value(date);
+        if self.matches_all {
+            return Some(value);
+        }
+        let bounds = Bounds { value, min: self.kind.min(), max: self.kind.max_at(date) };
         let parts = DateParts { year: date.year(), month: date.month(), day: date.day() };
-        self.expressions.iter().filter_map(|e| e.next_value(bounds, parts)).min()
+        let mut smallest = None;
+        for expr in &self.expressions {
+            if let Some(next) = expr.next_value(bounds, parts) {
+                smallest = Some(smallest.map_or(next, |s: i64| s.min(next)));
+            }
+        }
+        smallest
     }
 
     /// Whether the date's current value is allowed.

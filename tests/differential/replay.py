@@ -1,0 +1,62 @@
+"""Re-runs differential cases by id and shows both results side by side.
+
+Usage (with the interpreter whose ``apscheduler`` is to be checked)::
+
+    .venv/bin/python tests/differential/replay.py cron-s2-0137 [more ids] [--full]
+
+Prints the case description, the differences between the reference and ours
+and, with ``--full``, both complete results.  Exit status 1 if any differ.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _generate  # noqa: E402
+import _harness  # noqa: E402
+
+
+def main(argv: list) -> int:
+    full = "--full" in argv
+    ids = [a for a in argv if not a.startswith("--")]
+    if not ids:
+        print(__doc__)
+        return 2
+    cases = [_generate.find_case(case_id) for case_id in ids]
+    meta, ref_results = _harness.run_reference(cases, workers=1)
+    for note in _harness.environment_notes(meta):
+        print(note)
+    print(f"ours: {_harness.ours_location()}")
+    status = 0
+    for case in cases:
+        ref = ref_results[case["id"]]
+        ours = _harness.evaluate_ours(case)
+        print(f"=== {case['id']}")
+        print(json.dumps({k: v for k, v in case.items() if k != "id"}, indent=2,
+                         sort_keys=True))
+        differences = _harness.diff(ref, ours, limit=50)
+        if ref.get("_pickle_b64"):
+            loaded = _harness.load_ours(ref["_pickle_b64"], case)
+            differences += [("<reference pickle loaded by ours>." + p, r, o)
+                            for p, r, o in _harness.diff(ref.get("pickled"), loaded, limit=20)]
+        if full:
+            print("--- reference")
+            print(json.dumps({k: v for k, v in ref.items() if k != "_pickle_b64"}, indent=2))
+            print("--- ours")
+            print(json.dumps(ours, indent=2))
+        if differences:
+            status = 1
+            print("--- differences")
+            for path, r, o in differences:
+                print(f"{path or '<result>'}:\n    reference: {r!r}\n    ours:      {o!r}")
+        else:
+            print("--- identical")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
