@@ -8,6 +8,10 @@ use super::cron::PyCronTrigger;
 /// Years after which DST rules of every zone follow their fixed POSIX rule.
 const PERIODIC_FROM_YEAR: i32 = 2100;
 
+/// Rounds after which triggers that are not all cron triggers are taken never to agree
+/// (about a second of searching).
+const MAX_ROUNDS: u32 = 1_000_000;
+
 /// Asks every trigger for its next fire time and moves `now` to the latest answer until
 /// they all agree. Returns the agreed time (before jitter), or `None`.
 ///
@@ -16,7 +20,8 @@ const PERIODIC_FROM_YEAR: i32 = 2100;
 /// for ever. Here later rounds ask for times from the latest candidate on, without a
 /// previous fire time. A search that can no longer succeed also ends with `None`
 /// instead of running for ever: when a round brings no progress, or when cron triggers
-/// have disagreed over a whole 400-year Gregorian cycle of periodic DST rules.
+/// have disagreed over a whole 400-year Gregorian cycle of periodic DST rules, or
+/// after a million rounds for other triggers.
 #[pyfunction]
 pub fn and_next_fire_time<'py>(
     py: Python<'py>,
@@ -33,7 +38,7 @@ pub fn and_next_fire_time<'py>(
     let method = pyo3::intern!(py, "get_next_fire_time");
     let mut previous = previous_fire_time.clone();
     let mut now = now.clone();
-    loop {
+    for _ in 0..MAX_ROUNDS {
         let mut fire_times = Vec::with_capacity(triggers.len());
         for trigger in &triggers {
             let fire_time = trigger.call_method1(method, (&previous, &now))?;
@@ -66,6 +71,7 @@ pub fn and_next_fire_time<'py>(
         now = latest.clone();
         previous = py.None().into_bound(py);
     }
+    Ok(py.None().into_bound(py))
 }
 
 /// The year past which cron triggers that still disagree never will.

@@ -46,6 +46,9 @@ impl PyCronTrigger {
         if let Some(compiled) = self.compiled.lock().as_ref() {
             return Ok(compiled.clone());
         }
+        if self.fields.len() != FIELD_ORDER.len() {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err("CronTrigger has not been initialised"));
+        }
         // Built without the lock held: reading the attributes calls into Python.
         let own = OwnZone::new(self.timezone.bind(py))?;
         let bound_date = |date: &Py<PyAny>| -> PyResult<_> {
@@ -69,7 +72,8 @@ impl PyCronTrigger {
     /// The least common multiple of the year field's steps: the trigger's fire times
     /// repeat with a period of 400 times this many years once DST rules are periodic.
     pub fn year_period(&self) -> u64 {
-        self.fields[0].expressions.iter().fold(1u64, |period, expr| {
+        let Some(year) = self.fields.first() else { return 1 };
+        year.expressions.iter().fold(1u64, |period, expr| {
             let step = match expr {
                 Expr::All { step } | Expr::Range { step, .. } => step.and_then(|s| u64::try_from(s).ok()).unwrap_or(1),
                 _ => 1,
@@ -215,11 +219,26 @@ fn expression_from_object(expr: &Bound<'_, PyAny>) -> PyResult<Expr> {
 
 #[pymethods]
 impl PyCronTrigger {
-    /// Takes its arguments as the reference's `CronTrigger.__init__` does, with the
-    /// same messages for wrong calls.
+    /// An empty trigger; `__init__` (or `__setstate__` when unpickling) fills it in.
     #[new]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(py: Python<'_>, _args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> PyCronTrigger {
+        PyCronTrigger {
+            timezone: py.None(),
+            start_date: py.None(),
+            end_date: py.None(),
+            jitter: py.None(),
+            fields: Vec::new(),
+            compiled: Mutex::new(None),
+            last: LastResult::default(),
+        }
+    }
+
+    /// `CronTrigger.__init__`: takes its arguments as the reference's does, with the
+    /// same messages for wrong calls. It is a method rather than part of `__new__` so
+    /// that subclasses can call `super().__init__(...)`.
     #[pyo3(signature = (*args, **kwargs))]
-    fn new(py: Python<'_>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<PyCronTrigger> {
+    fn _init(&mut self, py: Python<'_>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
         let [year, month, day, week, day_of_week, hour, minute, second, start_date, end_date, timezone, jitter] =
             bind_arguments(args, kwargs)?;
         let (year, month, day, week, day_of_week, hour, minute, second) = (
@@ -238,16 +257,13 @@ impl PyCronTrigger {
                 given.push((*kind, text_of(value)?));
             }
         }
-        let fields = Cron::compile_fields(&given).map_err(PyValueError::new_err)?;
-        Ok(PyCronTrigger {
-            timezone: tz.unbind(),
-            start_date: start_date.unbind(),
-            end_date: end_date.unbind(),
-            jitter: jitter.map_or_else(|| py.None(), |j| j.clone().unbind()),
-            fields,
-            compiled: Mutex::new(None),
-            last: LastResult::default(),
-        })
+        self.fields = Cron::compile_fields(&given).map_err(PyValueError::new_err)?;
+        self.timezone = tz.unbind();
+        self.start_date = start_date.unbind();
+        self.end_date = end_date.unbind();
+        self.jitter = jitter.map_or_else(|| py.None(), |j| j.clone().unbind());
+        self.invalidate();
+        Ok(())
     }
 
     fn get_next_fire_time(

@@ -68,6 +68,10 @@ class CronTrigger(CronTriggerBase, BaseTrigger):
 
     __slots__ = ()
 
+    # Native, with the reference's signature (year, month, day, week, day_of_week, hour,
+    # minute, second, start_date, end_date, timezone, jitter).
+    __init__ = CronTriggerBase._init
+
     @classmethod
     def from_crontab(cls, expr, timezone=None):
         """
