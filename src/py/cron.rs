@@ -5,7 +5,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyList, PyString, PyTuple};
 
 use super::common::{self, LastResult};
 use super::datetimes::OwnZone;
@@ -23,7 +23,7 @@ struct Compiled {
     jitter: Option<Py<PyAny>>,
 }
 
-#[pyclass(subclass, module = "apscheduler._core", name = "CronTriggerBase")]
+#[pyclass(subclass, module = "apscheduler._core", name = "CronTrigger")]
 pub struct PyCronTrigger {
     timezone: Py<PyAny>,
     start_date: Py<PyAny>,
@@ -73,7 +73,7 @@ impl PyCronTrigger {
     /// repeat with a period of 400 times this many years once DST rules are periodic.
     pub fn year_period(&self) -> u64 {
         let Some(year) = self.fields.first() else { return 1 };
-        year.expressions.iter().fold(1u64, |period, expr| {
+        year.expressions().iter().fold(1u64, |period, expr| {
             let step = match expr {
                 Expr::All { step } | Expr::Range { step, .. } => step.and_then(|s| u64::try_from(s).ok()).unwrap_or(1),
                 _ => 1,
@@ -116,43 +116,6 @@ fn expression_spec<'py>(py: Python<'py>, expr: &Expr) -> PyResult<Bound<'py, PyT
     PyTuple::new(py, items)
 }
 
-const PARAMETERS: [&str; 12] = [
-    "year", "month", "day", "week", "day_of_week", "hour", "minute", "second",
-    "start_date", "end_date", "timezone", "jitter",
-];
-
-fn bind_arguments<'py>(
-    args: &Bound<'py, PyTuple>,
-    kwargs: Option<&Bound<'py, PyDict>>,
-) -> PyResult<[Option<Bound<'py, PyAny>>; 12]> {
-    use pyo3::exceptions::PyTypeError;
-    let mut bound: [Option<Bound<'py, PyAny>>; 12] = Default::default();
-    if args.len() > PARAMETERS.len() {
-        return Err(PyTypeError::new_err(format!(
-            "CronTrigger.__init__() takes from 1 to 13 positional arguments but {} were given",
-            args.len() + 1
-        )));
-    }
-    for (slot, value) in bound.iter_mut().zip(args.iter()) {
-        *slot = Some(value);
-    }
-    for (key, value) in kwargs.into_iter().flat_map(|kwargs| kwargs.iter()) {
-        let name = text_of(&key)?;
-        let Some(index) = PARAMETERS.iter().position(|p| *p == name) else {
-            return Err(PyTypeError::new_err(format!(
-                "CronTrigger.__init__() got an unexpected keyword argument '{name}'"
-            )));
-        };
-        if bound[index].is_some() {
-            return Err(PyTypeError::new_err(format!(
-                "CronTrigger.__init__() got multiple values for argument '{name}'"
-            )));
-        }
-        bound[index] = Some(value);
-    }
-    Ok(bound)
-}
-
 fn field_kind(name: &str) -> PyResult<FieldKind> {
     FieldKind::from_name(name).ok_or_else(|| PyValueError::new_err(format!("Unknown cron field \"{name}\"")))
 }
@@ -161,7 +124,7 @@ fn field_kind(name: &str) -> PyResult<FieldKind> {
 #[pyfunction]
 pub fn parse_field<'py>(py: Python<'py>, name: &str, exprs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
     let field = Field::parse(field_kind(name)?, &text_of(exprs)?, false).map_err(PyValueError::new_err)?;
-    let specs = field.expressions.iter().map(|e| expression_spec(py, e)).collect::<PyResult<Vec<_>>>()?;
+    let specs = field.expressions().iter().map(|e| expression_spec(py, e)).collect::<PyResult<Vec<_>>>()?;
     PyList::new(py, specs)
 }
 
@@ -234,18 +197,38 @@ impl PyCronTrigger {
         }
     }
 
-    /// `CronTrigger.__init__`: takes its arguments as the reference's does, with the
-    /// same messages for wrong calls. It is a method rather than part of `__new__` so
-    /// that subclasses can call `super().__init__(...)`.
-    #[pyo3(signature = (*args, **kwargs))]
-    fn _init(&mut self, py: Python<'_>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
-        let [year, month, day, week, day_of_week, hour, minute, second, start_date, end_date, timezone, jitter] =
-            bind_arguments(args, kwargs)?;
-        let (year, month, day, week, day_of_week, hour, minute, second) = (
-            year.as_ref(), month.as_ref(), day.as_ref(), week.as_ref(), day_of_week.as_ref(),
-            hour.as_ref(), minute.as_ref(), second.as_ref(),
-        );
-        let (start_date, end_date, timezone, jitter) = (start_date.as_ref(), end_date.as_ref(), timezone.as_ref(), jitter.as_ref());
+    /// `CronTrigger.__init__`, with the reference's signature; PyO3 reports wrong calls
+    /// with the reference's messages since the class and method carry its names. It is
+    /// a method rather than part of `__new__` so that subclasses can call
+    /// `super().__init__(...)`.
+    #[pyo3(name = "__init__", signature = (year=None, month=None, day=None, week=None, day_of_week=None,
+                        hour=None, minute=None, second=None, start_date=None, end_date=None,
+                        timezone=None, jitter=None, *extra))]
+    #[allow(clippy::too_many_arguments)]
+    fn init(
+        &mut self,
+        py: Python<'_>,
+        year: Option<&Bound<'_, PyAny>>,
+        month: Option<&Bound<'_, PyAny>>,
+        day: Option<&Bound<'_, PyAny>>,
+        week: Option<&Bound<'_, PyAny>>,
+        day_of_week: Option<&Bound<'_, PyAny>>,
+        hour: Option<&Bound<'_, PyAny>>,
+        minute: Option<&Bound<'_, PyAny>>,
+        second: Option<&Bound<'_, PyAny>>,
+        start_date: Option<&Bound<'_, PyAny>>,
+        end_date: Option<&Bound<'_, PyAny>>,
+        timezone: Option<&Bound<'_, PyAny>>,
+        jitter: Option<&Bound<'_, PyAny>>,
+        extra: &Bound<'_, PyTuple>,
+    ) -> PyResult<()> {
+        if !extra.is_empty() {
+            // Python counts `self` in this message.
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "CronTrigger.__init__() takes from 1 to 13 positional arguments but {} were given",
+                extra.len() + 13
+            )));
+        }
         let tz = common::trigger_timezone(py, timezone, start_date, end_date, MODULE)?;
         let none = py.None().into_bound(py);
         let start_date = common::convert_to_datetime(start_date.unwrap_or(&none), &tz, "start_date")?;
@@ -338,7 +321,7 @@ impl PyCronTrigger {
             .fields
             .iter()
             .map(|field| -> PyResult<_> {
-                let specs = field.expressions.iter().map(|e| expression_spec(py, e)).collect::<PyResult<Vec<_>>>()?;
+                let specs = field.expressions().iter().map(|e| expression_spec(py, e)).collect::<PyResult<Vec<_>>>()?;
                 Ok((field.kind.name(), field.is_default, PyList::new(py, specs)?))
             })
             .collect::<PyResult<Vec<_>>>()?;

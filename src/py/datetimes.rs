@@ -41,7 +41,7 @@ impl OwnZone {
         match tzinfo.filter(|tz| !tz.is_none()) {
             Some(tz) if tz.is(self.obj.bind(value.py())) => {
                 let offset = self.zone.utcoffset(local, fold)?;
-                Ok((Aware { local, fold, offset, zone: self.id() }, 0))
+                Ok((Aware::new(local, fold, offset, self.id()), 0))
             }
             Some(tz) => {
                 let id = tz.as_ptr() as ZoneId;
@@ -52,14 +52,14 @@ impl OwnZone {
                 } else {
                     offset
                 };
-                Ok((Aware { local, fold, offset, zone: id }, flipped))
+                Ok((Aware::new(local, fold, offset, id), flipped))
             }
             None => {
                 // Naive: Python's astimezone() reads it as system local time.
                 let utc = dt.call_method1("astimezone", (utc_tz(value.py())?,))?;
                 let (utc_local, _, _) = zones::read_state(&utc)?;
                 let offset = naive_to_micros(local) - naive_to_micros(utc_local);
-                Ok((Aware { local, fold, offset, zone: NAIVE }, offset))
+                Ok((Aware::new(local, fold, offset, NAIVE), offset))
             }
         }
     }

@@ -15,7 +15,7 @@ use pyo3::types::{PyBytes, PyDateTime, PyDelta, PyDeltaAccess, PyString};
 
 use crate::time::civil;
 use crate::time::tzif::TzifZone;
-use crate::time::{TimeZone, Zone};
+use crate::time::{Micros, TimeZone, Zone};
 
 /// A trigger's zone: native where possible, otherwise the Python object itself.
 #[derive(Debug)]
@@ -50,15 +50,17 @@ impl TimeZone for AnyZone {
         }
     }
 
-    fn fromutc(&self, utc: NaiveDateTime) -> PyResult<(NaiveDateTime, bool)> {
+    fn fromutc(&self, utc: Micros) -> PyResult<(i64, bool)> {
         match self {
             AnyZone::Native(zone) => Ok(zone.fromutc(utc).unwrap_or_else(|never| match never {})),
             AnyZone::Python(tz) => Python::attach(|py| {
                 let tz = tz.bind(py);
-                let dt = new_datetime(py, utc, Some(tz), false)?;
+                let utc_naive = civil::micros_to_naive(utc)
+                    .ok_or_else(|| pyo3::exceptions::PyOverflowError::new_err("date value out of range"))?;
+                let dt = new_datetime(py, utc_naive, Some(tz), false)?;
                 let local = tz.call_method1(pyo3::intern!(py, "fromutc"), (dt,))?;
                 let (local, fold, _) = read_state(&local)?;
-                Ok((local, fold))
+                Ok((civil::naive_to_micros(local) - utc, fold))
             }),
         }
     }

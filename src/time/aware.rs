@@ -7,9 +7,9 @@
 
 use std::cmp::Ordering;
 
-use chrono::{Datelike, Duration, NaiveDateTime};
+use chrono::{Duration, NaiveDateTime};
 
-use super::civil::{micros_to_naive, naive_to_micros, MAX_YEAR, MIN_YEAR};
+use super::civil::{micros_to_naive, naive_to_micros};
 use super::zone::TimeZone;
 use super::Micros;
 
@@ -26,30 +26,39 @@ pub struct Aware {
     /// `utcoffset()` in microseconds.
     pub offset: i64,
     pub zone: ZoneId,
+    /// The UTC instant, kept because the searches compare and shift instants often.
+    utc: Micros,
 }
 
+/// Python's datetime range, 0001-01-01 to 9999-12-31 23:59:59.999999, as epoch micros.
+const MIN_MICROS: Micros = -62_135_596_800_000_000;
+const MAX_MICROS: Micros = 253_402_300_799_999_999;
+
 impl Aware {
+    pub fn new(local: NaiveDateTime, fold: bool, offset: i64, zone: ZoneId) -> Aware {
+        Aware { local, fold, offset, zone, utc: naive_to_micros(local) - offset }
+    }
+
     pub fn utc(&self) -> Micros {
-        naive_to_micros(self.local) - self.offset
+        self.utc
     }
 
     /// The wall-clock reading of a UTC instant in `zone` (`datetime.astimezone`);
     /// `None` outside Python's year range.
     pub fn from_utc<Z: TimeZone>(zone: &Z, id: ZoneId, utc: Micros) -> Result<Option<Aware>, Z::Error> {
-        let Some(utc_naive) = micros_to_naive(utc) else { return Ok(None) };
-        let (local, fold) = zone.fromutc(utc_naive)?;
-        if !(MIN_YEAR..=MAX_YEAR).contains(&local.year()) {
+        if !(MIN_MICROS..=MAX_MICROS).contains(&utc) {
             return Ok(None);
         }
-        let offset = (local - utc_naive).num_microseconds().unwrap_or(0);
-        Ok(Some(Aware { local, fold, offset, zone: id }))
+        let (offset, fold) = zone.fromutc(utc)?;
+        let Some(local) = micros_to_naive(utc + offset) else { return Ok(None) };
+        Ok(Some(Aware { local, fold, offset, zone: id, utc }))
     }
 
     /// A wall-clock time taken as is (`datetime(..., tzinfo=zone, fold=fold)`), which
     /// may name a time inside a DST gap.
     pub fn from_local<Z: TimeZone>(zone: &Z, id: ZoneId, local: NaiveDateTime, fold: bool) -> Result<Aware, Z::Error> {
         let offset = zone.utcoffset(local, fold)?;
-        Ok(Aware { local, fold, offset, zone: id })
+        Ok(Aware::new(local, fold, offset, id))
     }
 
     /// `datetime_utc_add`: add a duration to the UTC instant, then read it back in the
@@ -118,12 +127,10 @@ mod tests {
         let zone = Zone::Fixed(0);
         let t = naive(2020, 1, 1, 1, 30, 0, 0).unwrap();
         let a = Aware::from_local(&zone, 1, t, false).unwrap();
-        let mut b = a;
-        b.fold = true;
-        b.offset = -3600 * 1_000_000;
+        let mut b = Aware::new(t, true, -3600 * 1_000_000, 1);
         assert_eq!(a.py_cmp(&b), Ordering::Equal);
         assert!(py_eq(&a, &b, || (a.offset, b.offset)));
-        b.zone = 2;
+        b = Aware::new(t, true, -3600 * 1_000_000, 2);
         assert_eq!(a.py_cmp(&b), Ordering::Less);
         assert!(!py_eq(&a, &b, || (a.offset, b.offset)));
     }

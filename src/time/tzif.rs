@@ -7,7 +7,7 @@
 
 use chrono::{Datelike, NaiveDateTime};
 
-use super::civil::naive_to_seconds;
+use super::civil::{self, naive_to_seconds};
 use super::posix::{self, After};
 
 #[derive(Clone, Debug)]
@@ -165,14 +165,14 @@ impl TzifZone {
         }
     }
 
-    /// `ZoneInfo.fromutc()`: offset in seconds and the fold of the wall-clock result.
-    pub fn fromutc(&self, utc: NaiveDateTime) -> (i32, bool) {
-        let ts = naive_to_seconds(utc);
+    /// `ZoneInfo.fromutc()` for a UTC time in epoch seconds: the offset in seconds and
+    /// the fold of the wall-clock result.
+    pub fn fromutc(&self, ts: i64) -> (i32, bool) {
         let list = &self.transitions_utc;
         let (Some(&first), Some(&last)) = (list.first(), list.last()) else {
             return match &self.after {
                 After::Fixed(offset) => (*offset, false),
-                After::Rule(rule) => rule.fromutc(ts, utc.year()),
+                After::Rule(rule) => rule.fromutc(ts, year_of(ts)),
             };
         };
         if ts < first {
@@ -180,7 +180,7 @@ impl TzifZone {
         }
         if ts > last {
             if let After::Rule(rule) = &self.after {
-                return rule.fromutc(ts, utc.year());
+                return rule.fromutc(ts, year_of(ts));
             }
         }
         let idx = bisect_right(list, ts);
@@ -222,6 +222,11 @@ fn local_transitions(utc: &[i64], type_indices: &[u8], type_offsets: &[i32]) -> 
     [fold0, fold1]
 }
 
+/// The UTC calendar year of an epoch second.
+fn year_of(ts: i64) -> i32 {
+    chrono::DateTime::from_timestamp(ts, 0).map_or(civil::MAX_YEAR, |utc| utc.year())
+}
+
 fn bisect_right(list: &[i64], value: i64) -> usize {
     list.partition_point(|&x| x <= value)
 }
@@ -248,11 +253,12 @@ mod tests {
         assert_eq!(ny.utcoffset(fold, false), -4 * 3600);
         assert_eq!(ny.utcoffset(fold, true), -5 * 3600);
         // 05:30 UTC is the first 01:30, 06:30 UTC the second.
-        assert_eq!(ny.fromutc(naive(2013, 11, 3, 5, 30, 0, 0).unwrap()), (-4 * 3600, false));
-        assert_eq!(ny.fromutc(naive(2013, 11, 3, 6, 30, 0, 0).unwrap()), (-5 * 3600, true));
+        let utc = |n: chrono::NaiveDateTime| naive_to_seconds(n);
+        assert_eq!(ny.fromutc(utc(naive(2013, 11, 3, 5, 30, 0, 0).unwrap())), (-4 * 3600, false));
+        assert_eq!(ny.fromutc(utc(naive(2013, 11, 3, 6, 30, 0, 0).unwrap())), (-5 * 3600, true));
         // Far past the last explicit transition, the POSIX rule still switches.
         assert_eq!(ny.utcoffset(naive(2400, 7, 1, 12, 0, 0, 0).unwrap(), false), -4 * 3600);
-        assert_eq!(ny.fromutc(naive(2400, 1, 1, 12, 0, 0, 0).unwrap()), (-5 * 3600, false));
+        assert_eq!(ny.fromutc(utc(naive(2400, 1, 1, 12, 0, 0, 0).unwrap())), (-5 * 3600, false));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
+
+use super::Micros;
 
 use super::tzif::TzifZone;
 
@@ -20,8 +22,9 @@ pub trait TimeZone {
     /// UTC offset in microseconds.
     fn utcoffset(&self, local: NaiveDateTime, fold: bool) -> Result<i64, Self::Error>;
 
-    /// Wall-clock time and fold for a UTC time.
-    fn fromutc(&self, utc: NaiveDateTime) -> Result<(NaiveDateTime, bool), Self::Error>;
+    /// `fromutc()` of a UTC instant: the offset (microseconds) of its wall-clock reading,
+    /// and the fold of that reading.
+    fn fromutc(&self, utc: Micros) -> Result<(i64, bool), Self::Error>;
 }
 
 /// A zone computed entirely in Rust.
@@ -47,12 +50,12 @@ impl TimeZone for Zone {
         })
     }
 
-    fn fromutc(&self, utc: NaiveDateTime) -> Result<(NaiveDateTime, bool), Infallible> {
+    fn fromutc(&self, utc: Micros) -> Result<(i64, bool), Infallible> {
         Ok(match self {
-            Zone::Fixed(offset) => (utc + Duration::microseconds(*offset), false),
+            Zone::Fixed(offset) => (*offset, false),
             Zone::Tzif(zone) => {
-                let (offset, fold) = zone.fromutc(utc);
-                (utc + Duration::seconds(i64::from(offset)), fold)
+                let (offset, fold) = zone.fromutc(utc.div_euclid(1_000_000));
+                (i64::from(offset) * 1_000_000, fold)
             }
         })
     }

@@ -108,10 +108,18 @@ impl FieldKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Field {
     pub kind: FieldKind,
-    pub expressions: Vec<Expr>,
+    expressions: Expressions,
     pub is_default: bool,
     /// Holds a plain `*`, so every value matches and the search can pass it by.
     pub matches_all: bool,
+}
+
+/// Nearly every field is a single expression; keeping it inline saves an allocation
+/// per field, which is most of the cost of building a trigger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Expressions {
+    One([Expr; 1]),
+    Many(Vec<Expr>),
 }
 
 impl Field {
@@ -119,20 +127,44 @@ impl Field {
     pub fn parse(kind: FieldKind, text: &str, is_default: bool) -> Result<Field, String> {
         let text = text.trim();
         // The reference splits on ` *, *`: spaces around commas belong to the separator.
-        let pieces: Vec<&str> = text.split(',').collect();
-        let last = pieces.len() - 1;
-        let mut expressions = Vec::with_capacity(pieces.len());
-        for (i, piece) in pieces.iter().enumerate() {
+        let last = text.bytes().filter(|&b| b == b',').count();
+        if last == 0 {
+            let one = Expressions::One([expressions::parse(kind, text)?]);
+            return Ok(Field::from_expressions(kind, one, is_default));
+        }
+        let mut parsed = Vec::with_capacity(last + 1);
+        for (i, piece) in text.split(',').enumerate() {
             let piece = if i > 0 { piece.trim_start_matches(' ') } else { piece };
             let piece = if i < last { piece.trim_end_matches(' ') } else { piece };
-            expressions.push(expressions::parse(kind, piece)?);
+            parsed.push(expressions::parse(kind, piece)?);
         }
-        Ok(Field::new(kind, expressions, is_default))
+        Ok(Field::new(kind, parsed, is_default))
     }
 
-    pub fn new(kind: FieldKind, expressions: Vec<Expr>, is_default: bool) -> Field {
-        let matches_all = expressions.contains(&Expr::All { step: None });
-        Field { kind, expressions, is_default, matches_all }
+    /// A plain `*` (what an omitted field means), built without parsing.
+    pub fn all(kind: FieldKind, is_default: bool) -> Field {
+        Field::from_expressions(kind, Expressions::One([Expr::All { step: None }]), is_default)
+    }
+
+    pub fn new(kind: FieldKind, mut expressions: Vec<Expr>, is_default: bool) -> Field {
+        let expressions = match expressions.len() {
+            1 => Expressions::One([expressions.remove(0)]),
+            _ => Expressions::Many(expressions),
+        };
+        Field::from_expressions(kind, expressions, is_default)
+    }
+
+    fn from_expressions(kind: FieldKind, expressions: Expressions, is_default: bool) -> Field {
+        let mut field = Field { kind, expressions, is_default, matches_all: false };
+        field.matches_all = field.expressions().contains(&Expr::All { step: None });
+        field
+    }
+
+    pub fn expressions(&self) -> &[Expr] {
+        match &self.expressions {
+            Expressions::One(one) => one,
+            Expressions::Many(many) => many,
+        }
     }
 
     /// The smallest value any expression allows at or after the date's current value.
@@ -144,7 +176,7 @@ impl Field {
         let bounds = Bounds { value, min: self.kind.min(), max: self.kind.max_at(date) };
         let parts = DateParts { year: date.year(), month: date.month(), day: date.day() };
         let mut smallest = None;
-        for expr in &self.expressions {
+        for expr in self.expressions() {
             if let Some(next) = expr.next_value(bounds, parts) {
                 smallest = Some(smallest.map_or(next, |s: i64| s.min(next)));
             }
@@ -160,7 +192,7 @@ impl Field {
 
 impl std::fmt::Display for Field {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, expr) in self.expressions.iter().enumerate() {
+        for (i, expr) in self.expressions().iter().enumerate() {
             if i > 0 {
                 f.write_str(",")?;
             }

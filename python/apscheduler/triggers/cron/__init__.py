@@ -2,7 +2,7 @@ from datetime import timezone as _timezone
 
 from tzlocal import get_localzone  # noqa: F401  (looked up here by the native constructor)
 
-from apscheduler._core import CronTriggerBase
+from apscheduler._core import CronTrigger as _NativeCronTrigger
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron.fields import (
     DEFAULT_VALUES,
@@ -20,7 +20,7 @@ UTC = _timezone.utc
 __all__ = ("DEFAULT_VALUES", "CronTrigger")
 
 
-class CronTrigger(CronTriggerBase, BaseTrigger):
+class CronTrigger(_NativeCronTrigger, BaseTrigger):
     """
     Triggers when current time matches all specified time constraints,
     similarly to how the UNIX cron scheduler works.
@@ -41,8 +41,8 @@ class CronTrigger(CronTriggerBase, BaseTrigger):
 
     .. note:: The first weekday is always **monday**.
 
-    The constructor and ``get_next_fire_time`` are native; fields are parsed and
-    searched in Rust.
+    ``__init__`` and ``get_next_fire_time`` are inherited from the native base; fields
+    are parsed and searched in Rust.
     """
 
     FIELD_NAMES = (
@@ -67,10 +67,6 @@ class CronTrigger(CronTriggerBase, BaseTrigger):
     }
 
     __slots__ = ()
-
-    # Native, with the reference's signature (year, month, day, week, day_of_week, hour,
-    # minute, second, start_date, end_date, timezone, jitter).
-    __init__ = CronTriggerBase._init
 
     @classmethod
     def from_crontab(cls, expr, timezone=None):
