@@ -3,11 +3,10 @@
 use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveTime};
-use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::{PyDate, PyDateAccess, PyTime, PyTimeAccess};
 
-use super::common::{self, LastResult};
+use super::common::{self, Derived};
 use super::datetimes::OwnZone;
 use crate::triggers::calendarinterval::CalendarInterval;
 
@@ -31,8 +30,7 @@ pub struct PyCalendarIntervalTrigger {
     end_date: Py<PyAny>,
     timezone: Py<PyAny>,
     jitter: Py<PyAny>,
-    compiled: Mutex<Option<Arc<Compiled>>>,
-    last: LastResult,
+    derived: Derived<Compiled>,
 }
 
 fn to_naive_date(date: &Bound<'_, PyDate>) -> PyResult<NaiveDate> {
@@ -80,9 +78,10 @@ fn python_step(py: Python<'_>, interval: &[Py<PyAny>; 4], previous: NaiveDate) -
 
 impl PyCalendarIntervalTrigger {
     fn compiled(&self, py: Python<'_>) -> PyResult<Arc<Compiled>> {
-        if let Some(compiled) = self.compiled.lock().as_ref() {
-            return Ok(compiled.clone());
-        }
+        self.derived.get(|| self.build(py))
+    }
+
+    fn build(&self, py: Python<'_>) -> PyResult<Compiled> {
         let own = OwnZone::new(self.timezone.bind(py))?;
         let time_obj = self.time.bind(py);
         let time = time_obj.cast::<PyTime>()?.clone();
@@ -116,15 +115,11 @@ impl PyCalendarIntervalTrigger {
             end_date: if end.is_none() { None } else { Some(date_attribute(end, time_obj)?) },
         };
         let jitter = common::truthy_jitter(self.jitter.bind(py))?;
-        let compiled = Arc::new(Compiled { own, calendar, python_step, jitter });
-        *self.compiled.lock() = Some(compiled.clone());
-        Ok(compiled)
+        Ok(Compiled { own, calendar, python_step, jitter })
     }
 
     fn invalidate(&self) {
-        let old = self.compiled.lock().take();
-        drop(old);
-        self.last.clear();
+        self.derived.invalidate();
     }
 }
 
@@ -242,8 +237,7 @@ impl PyCalendarIntervalTrigger {
             end_date: py.None(),
             timezone: py.None(),
             jitter: py.None(),
-            compiled: Mutex::new(None),
-            last: LastResult::default(),
+            derived: Derived::default(),
         }
     }
 
@@ -260,7 +254,7 @@ impl PyCalendarIntervalTrigger {
         let previous = if previous_fire_time.is_none() {
             None
         } else {
-            Some(match self.last.lookup(previous_fire_time) {
+            Some(match self.derived.last.lookup(previous_fire_time) {
                 Some(aware) => aware.local.date(),
                 None => to_naive_date(previous_fire_time.cast::<PyDate>()?)?,
             })
@@ -274,6 +268,6 @@ impl PyCalendarIntervalTrigger {
         let mut jitter = common::LazyJitter { py, jitter: compiled.jitter.as_ref(), error: None };
         let next = compiled.calendar.next_fire_time(&own.zone, own.id(), previous, step, || jitter.draw_micros())?;
         let next = jitter.finish(next)?;
-        common::write_time(py, own, &self.last, next)
+        common::write_time(py, own, &self.derived.last, next)
     }
 }

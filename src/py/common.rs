@@ -1,6 +1,8 @@
 //! What every native trigger class shares: resolving constructor arguments the way the
 //! reference's `apscheduler.util` does, drawing jitter, and remembering its last result.
 
+use std::sync::Arc;
+
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -124,6 +126,40 @@ impl LazyJitter<'_, '_> {
     }
 }
 
+/// What a trigger computes with, derived from its Python-visible attributes: built on
+/// first use and dropped whenever an attribute is assigned. It also remembers the last
+/// result, which belongs to the same zone.
+pub struct Derived<T> {
+    compiled: Mutex<Option<Arc<T>>>,
+    pub last: LastResult,
+}
+
+impl<T> Default for Derived<T> {
+    fn default() -> Self {
+        Derived { compiled: Mutex::new(None), last: LastResult::default() }
+    }
+}
+
+impl<T> Derived<T> {
+    /// The derived form, building it if needed. `build` runs without the lock held: it
+    /// reads Python attributes and may run Python code.
+    pub fn get(&self, build: impl FnOnce() -> PyResult<T>) -> PyResult<Arc<T>> {
+        if let Some(compiled) = self.compiled.lock().as_ref() {
+            return Ok(compiled.clone());
+        }
+        let compiled = Arc::new(build()?);
+        *self.compiled.lock() = Some(compiled.clone());
+        Ok(compiled)
+    }
+
+    pub fn invalidate(&self) {
+        // Dropped after the lock is released: dropping may release Python objects.
+        let old = self.compiled.lock().take();
+        drop(old);
+        self.last.clear();
+    }
+}
+
 /// The datetime a trigger returned last, with its decoded value. Callers usually pass
 /// it straight back as `previous_fire_time`; datetimes are immutable, so the same object
 /// still has the same value and needn't be decoded again.
@@ -156,6 +192,22 @@ pub fn read_time(own: &OwnZone, last: &LastResult, value: &Bound<'_, PyAny>, wan
         Some(aware) => Ok((aware, 0)),
         None => own.read(value, want_flipped),
     }
+}
+
+/// Reads `previous_fire_time` (which may be `None`) and `now`.
+pub fn read_times(
+    own: &OwnZone,
+    last: &LastResult,
+    previous_fire_time: &Bound<'_, PyAny>,
+    now: &Bound<'_, PyAny>,
+    want_flipped: bool,
+) -> PyResult<(Option<(Aware, i64)>, Aware)> {
+    let previous = if previous_fire_time.is_none() {
+        None
+    } else {
+        Some(read_time(own, last, previous_fire_time, want_flipped)?)
+    };
+    Ok((previous, read_time(own, last, now, false)?.0))
 }
 
 /// Writes a result and remembers it.

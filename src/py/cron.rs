@@ -2,12 +2,11 @@
 
 use std::sync::Arc;
 
-use parking_lot::Mutex;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple};
 
-use super::common::{self, LastResult};
+use super::common::{self, Derived};
 use super::datetimes::OwnZone;
 use crate::triggers::cron::expressions::Expr;
 use crate::triggers::cron::fields::{Field, FieldKind, FIELD_ORDER};
@@ -30,8 +29,7 @@ pub struct PyCronTrigger {
     end_date: Py<PyAny>,
     jitter: Py<PyAny>,
     fields: Vec<Field>,
-    compiled: Mutex<Option<Arc<Compiled>>>,
-    last: LastResult,
+    derived: Derived<Compiled>,
 }
 
 fn text_of(value: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -43,9 +41,10 @@ fn text_of(value: &Bound<'_, PyAny>) -> PyResult<String> {
 
 impl PyCronTrigger {
     fn compiled(&self, py: Python<'_>) -> PyResult<Arc<Compiled>> {
-        if let Some(compiled) = self.compiled.lock().as_ref() {
-            return Ok(compiled.clone());
-        }
+        self.derived.get(|| self.build(py))
+    }
+
+    fn build(&self, py: Python<'_>) -> PyResult<Compiled> {
         if self.fields.len() != FIELD_ORDER.len() {
             return Err(pyo3::exceptions::PyRuntimeError::new_err("CronTrigger has not been initialised"));
         }
@@ -58,15 +57,11 @@ impl PyCronTrigger {
         let start_date = bound_date(&self.start_date)?;
         let end_date = bound_date(&self.end_date)?;
         let jitter = common::truthy_jitter(self.jitter.bind(py))?;
-        let compiled = Arc::new(Compiled { cron: Cron::new(self.fields.clone(), start_date, end_date), own, jitter });
-        *self.compiled.lock() = Some(compiled.clone());
-        Ok(compiled)
+        Ok(Compiled { cron: Cron::new(self.fields.clone(), start_date, end_date), own, jitter })
     }
 
     fn invalidate(&self) {
-        let old = self.compiled.lock().take();
-        drop(old);
-        self.last.clear();
+        self.derived.invalidate();
     }
 
     /// The least common multiple of the year field's steps: the trigger's fire times
@@ -192,8 +187,7 @@ impl PyCronTrigger {
             end_date: py.None(),
             jitter: py.None(),
             fields: Vec::new(),
-            compiled: Mutex::new(None),
-            last: LastResult::default(),
+            derived: Derived::default(),
         }
     }
 
@@ -257,17 +251,12 @@ impl PyCronTrigger {
     ) -> PyResult<Py<PyAny>> {
         let compiled = self.compiled(py)?;
         let own = &compiled.own;
-        let previous = if previous_fire_time.is_none() {
-            None
-        } else {
-            Some(common::read_time(own, &self.last, previous_fire_time, true)?)
-        };
-        let (now, _) = common::read_time(own, &self.last, now, false)?;
+        let (previous, now) = common::read_times(own, &self.derived.last, previous_fire_time, now, true)?;
         let previous = previous.as_ref().map(|(aware, flipped)| (aware, *flipped));
         let mut jitter = common::LazyJitter { py, jitter: compiled.jitter.as_ref(), error: None };
         let next = compiled.cron.next_fire_time(&own.zone, own.id(), previous, &now, || jitter.draw_micros())?;
         let next = jitter.finish(next)?;
-        common::write_time(py, own, &self.last, next)
+        common::write_time(py, own, &self.derived.last, next)
     }
 
     #[getter]

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use parking_lot::Mutex;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 
 use crate::time::aware::NAIVE;
@@ -11,7 +10,7 @@ use crate::time::pyfloat::from_timestamp;
 use crate::time::Aware;
 use pyo3::prelude::*;
 
-use super::common::{self, LastResult};
+use super::common::{self, Derived};
 use super::datetimes::OwnZone;
 use crate::triggers::interval::Interval;
 
@@ -29,8 +28,7 @@ pub struct PyIntervalTrigger {
     interval: Py<PyAny>,
     interval_length: Py<PyAny>,
     jitter: Py<PyAny>,
-    compiled: Mutex<Option<Arc<Compiled>>>,
-    last: LastResult,
+    derived: Derived<Compiled>,
 }
 
 /// The error `datetime.fromtimestamp()` raises for a time it can't represent.
@@ -44,9 +42,10 @@ fn out_of_range(timestamp: f64) -> PyErr {
 
 impl PyIntervalTrigger {
     fn compiled(&self, py: Python<'_>) -> PyResult<Arc<Compiled>> {
-        if let Some(compiled) = self.compiled.lock().as_ref() {
-            return Ok(compiled.clone());
-        }
+        self.derived.get(|| self.build(py))
+    }
+
+    fn build(&self, py: Python<'_>) -> PyResult<Compiled> {
         let own = OwnZone::new(self.timezone.bind(py))?;
         let start = self.start_date.bind(py);
         if start.is_none() {
@@ -59,15 +58,11 @@ impl PyIntervalTrigger {
         let jitter = if jitter.is_none() { None } else { Some(jitter.clone().unbind()) };
         let length: f64 = self.interval_length.bind(py).extract()?;
         let interval = Interval { length, start_date, end_date };
-        let compiled = Arc::new(Compiled { own, interval, jitter });
-        *self.compiled.lock() = Some(compiled.clone());
-        Ok(compiled)
+        Ok(Compiled { own, interval, jitter })
     }
 
     fn invalidate(&self) {
-        let old = self.compiled.lock().take();
-        drop(old);
-        self.last.clear();
+        self.derived.invalidate();
     }
 }
 
@@ -149,8 +144,7 @@ impl PyIntervalTrigger {
             interval: py.None(),
             interval_length: py.None(),
             jitter: py.None(),
-            compiled: Mutex::new(None),
-            last: LastResult::default(),
+            derived: Derived::default(),
         }
     }
 
@@ -162,12 +156,8 @@ impl PyIntervalTrigger {
     ) -> PyResult<Py<PyAny>> {
         let compiled = self.compiled(py)?;
         let own = &compiled.own;
-        let previous = if previous_fire_time.is_none() {
-            None
-        } else {
-            Some(common::read_time(own, &self.last, previous_fire_time, false)?.0)
-        };
-        let (now, _) = common::read_time(own, &self.last, now, false)?;
+        let (previous, now) = common::read_times(own, &self.derived.last, previous_fire_time, now, false)?;
+        let previous = previous.map(|(aware, _)| aware);
         if previous.is_none() && (now.zone == NAIVE) != (compiled.interval.start_date.zone == NAIVE) {
             // The reference compares start_date with now here.
             return Err(PyTypeError::new_err("can't compare offset-naive and offset-aware datetimes"));
@@ -184,7 +174,7 @@ impl PyIntervalTrigger {
             None => None,
         };
         match next {
-            Some(next) => common::write_time(py, own, &self.last, Some(next)),
+            Some(next) => common::write_time(py, own, &self.derived.last, Some(next)),
             None => Err(out_of_range(timestamp)),
         }
     }
