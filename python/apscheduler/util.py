@@ -131,6 +131,8 @@ def astimezone(obj):
 
     # pytz zones carry a ``zone`` attribute: named ones are swapped for their zoneinfo
     # equivalent, fixed offsets (whose ``zone`` is None) for a datetime.timezone.
+    # Differs from APScheduler: it reads the fixed offset from a private pytz attribute
+    # that pytz 2026.4 removed, and fails there; utcoffset() works with every version.
     if hasattr(obj, "zone"):
         if obj.zone:
             return ZoneInfo(obj.zone)

@@ -206,6 +206,8 @@ fn at_end(rest: &str) -> bool {
     rest.is_empty() || rest == "\n"
 }
 
+/// Differs from APScheduler: its `\d` also matches non-ASCII decimal digits (which
+/// `int()` then reads); only ASCII digits are numbers here.
 fn take_digits(text: &str) -> (&str, &str) {
     let end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     text.split_at(end)
