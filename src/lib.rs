@@ -5,6 +5,7 @@
 //! place that uses PyO3: it converts Python values and exposes the core as the private
 //! extension module `apscheduler._core`.
 
+pub mod jobstore;
 pub mod time;
 pub mod triggers;
 

@@ -13,6 +13,7 @@ mod cron;
 mod date;
 mod datetimes;
 mod interval;
+mod jobstores;
 mod zones;
 
 use pyo3::prelude::*;
@@ -24,6 +25,7 @@ fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<interval::PyIntervalTrigger>()?;
     module.add_class::<calendarinterval::PyCalendarIntervalTrigger>()?;
     module.add_class::<date::PyDateTrigger>()?;
+    module.add_class::<jobstores::PyMemoryJobStore>()?;
     module.add_function(wrap_pyfunction!(cron::parse_field, module)?)?;
     module.add_function(wrap_pyfunction!(cron::expression_next_value, module)?)?;
     module.add_function(wrap_pyfunction!(combining::and_next_fire_time, module)?)?;

@@ -1,0 +1,141 @@
+//! The in-memory job store's index: jobs by id, and ids ordered by next run time.
+//!
+//! The order is the reference's: ascending next run time, ties broken by job id, and
+//! paused jobs (no next run time) last. Adding, updating and removing a job are
+//! O(log n); due jobs are read from the front.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use crate::time::Micros;
+
+/// Where a job sorts: by its next run time, paused jobs after every scheduled one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RunKey {
+    At(Micros),
+    Paused,
+}
+
+#[derive(Debug)]
+pub enum StoreError {
+    /// A job with this id is already stored.
+    Conflict,
+    /// No job with this id is stored.
+    Missing,
+}
+
+/// Jobs of any type `J`, indexed by id and ordered by run time.
+#[derive(Debug)]
+pub struct OrderedJobs<J> {
+    order: BTreeSet<(RunKey, Arc<str>)>,
+    jobs: HashMap<Arc<str>, (J, RunKey)>,
+}
+
+impl<J> Default for OrderedJobs<J> {
+    fn default() -> Self {
+        OrderedJobs { order: BTreeSet::new(), jobs: HashMap::new() }
+    }
+}
+
+impl<J> OrderedJobs<J> {
+    pub fn len(&self) -> usize {
+        self.jobs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&J> {
+        self.jobs.get(id).map(|(job, _)| job)
+    }
+
+    pub fn add(&mut self, id: &str, job: J, key: RunKey) -> Result<(), StoreError> {
+        if self.jobs.contains_key(id) {
+            return Err(StoreError::Conflict);
+        }
+        let id: Arc<str> = Arc::from(id);
+        self.order.insert((key, id.clone()));
+        self.jobs.insert(id, (job, key));
+        Ok(())
+    }
+
+    /// Replaces a stored job, moving it if its run time changed; returns the old one.
+    pub fn update(&mut self, id: &str, job: J, key: RunKey) -> Result<J, StoreError> {
+        let (stored_id, (old_job, old_key)) = self.jobs.remove_entry(id).ok_or(StoreError::Missing)?;
+        if old_key != key {
+            self.order.remove(&(old_key, stored_id.clone()));
+            self.order.insert((key, stored_id.clone()));
+        }
+        self.jobs.insert(stored_id, (job, key));
+        Ok(old_job)
+    }
+
+    pub fn remove(&mut self, id: &str) -> Result<J, StoreError> {
+        let (stored_id, (job, key)) = self.jobs.remove_entry(id).ok_or(StoreError::Missing)?;
+        self.order.remove(&(key, stored_id));
+        Ok(job)
+    }
+
+    /// Empties the store, handing back the jobs (so that the caller chooses where they
+    /// are dropped).
+    pub fn take_all(&mut self) -> Vec<J> {
+        self.order.clear();
+        self.jobs.drain().map(|(_, (job, _))| job).collect()
+    }
+
+    /// Jobs due at `now` (run time at or before it), earliest first.
+    pub fn due(&self, now: Micros) -> impl Iterator<Item = &J> {
+        self.order
+            .iter()
+            .take_while(move |(key, _)| *key <= RunKey::At(now))
+            .filter_map(|(_, id)| self.get(id))
+    }
+
+    /// Every job, earliest first, paused jobs last.
+    pub fn all(&self) -> impl Iterator<Item = &J> {
+        self.order.iter().filter_map(|(_, id)| self.get(id))
+    }
+
+    /// The first job in order, which tells the next run time (if it isn't paused).
+    pub fn first(&self) -> Option<&J> {
+        self.order.first().and_then(|(_, id)| self.get(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(store: &OrderedJobs<&'static str>) -> Vec<&'static str> {
+        store.all().copied().collect()
+    }
+
+    #[test]
+    fn orders_by_run_time_then_id_with_paused_last() {
+        let mut store = OrderedJobs::default();
+        store.add("b", "b", RunKey::At(10)).unwrap();
+        store.add("p", "p", RunKey::Paused).unwrap();
+        store.add("a", "a", RunKey::At(10)).unwrap();
+        store.add("c", "c", RunKey::At(5)).unwrap();
+        assert_eq!(ids(&store), ["c", "a", "b", "p"]);
+        assert_eq!(store.due(10).copied().collect::<Vec<_>>(), ["c", "a", "b"]);
+        assert_eq!(store.due(9).copied().collect::<Vec<_>>(), ["c"]);
+        assert_eq!(store.first(), Some(&"c"));
+    }
+
+    #[test]
+    fn update_moves_and_errors_name_the_problem() {
+        let mut store = OrderedJobs::default();
+        store.add("a", 1, RunKey::At(10)).unwrap();
+        store.add("b", 2, RunKey::At(20)).unwrap();
+        assert!(matches!(store.add("a", 3, RunKey::At(1)), Err(StoreError::Conflict)));
+        assert_eq!(store.update("a", 4, RunKey::At(30)).unwrap(), 1);
+        assert_eq!(store.all().copied().collect::<Vec<_>>(), [2, 4]);
+        assert!(matches!(store.update("x", 5, RunKey::Paused), Err(StoreError::Missing)));
+        assert_eq!(store.remove("b").unwrap(), 2);
+        assert!(matches!(store.remove("b"), Err(StoreError::Missing)));
+        assert_eq!(store.take_all(), [4]);
+        assert!(store.is_empty());
+    }
+}

@@ -1,0 +1,146 @@
+//! The native base of `apscheduler.jobstores.memory.MemoryJobStore`.
+//!
+//! Jobs are stored as the Python objects they are; their id and next run time are read
+//! when they are added or updated, as the reference reads them then.
+
+use parking_lot::Mutex;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyList;
+
+use super::zones;
+use crate::jobstore::{OrderedJobs, RunKey, StoreError};
+use crate::time::civil::naive_to_micros;
+
+#[pyclass(subclass, module = "apscheduler._core", name = "MemoryJobStore")]
+pub struct PyMemoryJobStore {
+    jobs: Mutex<OrderedJobs<Py<PyAny>>>,
+}
+
+fn store_error<'py>(py: Python<'py>, name: &str, job_id: &Bound<'py, PyAny>) -> PyErr {
+    static BASE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    let error = BASE
+        .get_or_try_init(py, || -> PyResult<_> { Ok(py.import("apscheduler.jobstores.base")?.unbind()) })
+        .and_then(|module| module.bind(py).getattr(name))
+        .and_then(|class| class.call1((job_id,)));
+    match error {
+        Ok(error) => PyErr::from_value(error),
+        Err(error) => error,
+    }
+}
+
+fn job_id(job: &Bound<'_, PyAny>) -> PyResult<String> {
+    job.getattr(pyo3::intern!(job.py(), "id"))?.extract()
+}
+
+/// Where a job sorts, from its `next_run_time` (what `datetime_to_utc_timestamp`
+/// computes: a naive datetime counts as UTC).
+fn run_key(job: &Bound<'_, PyAny>) -> PyResult<RunKey> {
+    let next_run_time = job.getattr(pyo3::intern!(job.py(), "next_run_time"))?;
+    if next_run_time.is_none() {
+        return Ok(RunKey::Paused);
+    }
+    let (local, _, tz) = zones::read_state(&next_run_time)?;
+    let offset = match tz.filter(|tz| !tz.is_none()) {
+        Some(_) => zones::delta_micros(&next_run_time.call_method0(pyo3::intern!(job.py(), "utcoffset"))?).unwrap_or(0),
+        None => 0,
+    };
+    Ok(RunKey::At(naive_to_micros(local) - offset))
+}
+
+fn now_micros(now: &Bound<'_, PyAny>) -> PyResult<i64> {
+    let (local, _, tz) = zones::read_state(now)?;
+    let offset = match tz.filter(|tz| !tz.is_none()) {
+        Some(_) => zones::delta_micros(&now.call_method0(pyo3::intern!(now.py(), "utcoffset"))?).unwrap_or(0),
+        None => 0,
+    };
+    Ok(naive_to_micros(local) - offset)
+}
+
+impl PyMemoryJobStore {
+    fn list<'py>(&self, py: Python<'py>, pick: impl FnOnce(&OrderedJobs<Py<PyAny>>) -> Vec<Py<PyAny>>) -> PyResult<Bound<'py, PyList>> {
+        // Only reference counts are taken under the lock; the list is built after.
+        let jobs = pick(&self.jobs.lock());
+        PyList::new(py, jobs)
+    }
+}
+
+#[pymethods]
+impl PyMemoryJobStore {
+    #[new]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
+        PyMemoryJobStore { jobs: Mutex::new(OrderedJobs::default()) }
+    }
+
+    fn lookup_job(&self, py: Python<'_>, job_id: &Bound<'_, PyAny>) -> Py<PyAny> {
+        let Ok(id) = job_id.extract::<String>() else { return py.None() };
+        self.jobs.lock().get(&id).map_or_else(|| py.None(), |job| job.clone_ref(py))
+    }
+
+    fn get_due_jobs<'py>(&self, py: Python<'py>, now: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+        let now = now_micros(now)?;
+        self.list(py, |jobs| jobs.due(now).map(|job| job.clone_ref(py)).collect())
+    }
+
+    fn get_next_run_time(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let first = self.jobs.lock().first().map(|job| job.clone_ref(py));
+        match first {
+            Some(job) => Ok(job.bind(py).getattr(pyo3::intern!(py, "next_run_time"))?.unbind()),
+            None => Ok(py.None()),
+        }
+    }
+
+    fn get_all_jobs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.list(py, |jobs| jobs.all().map(|job| job.clone_ref(py)).collect())
+    }
+
+    fn add_job(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
+        let id = job_id(job)?;
+        let key = run_key(job)?;
+        let added = self.jobs.lock().add(&id, job.clone().unbind(), key);
+        match added {
+            Ok(()) => Ok(()),
+            Err(_) => Err(store_error(job.py(), "ConflictingIdError", &job.getattr("id")?)),
+        }
+    }
+
+    fn update_job(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
+        let id = job_id(job)?;
+        let key = run_key(job)?;
+        let replaced = self.jobs.lock().update(&id, job.clone().unbind(), key);
+        match replaced {
+            // The replaced job object is released here, after the lock.
+            Ok(old) => {
+                drop(old);
+                Ok(())
+            }
+            Err(StoreError::Missing | StoreError::Conflict) => {
+                Err(store_error(job.py(), "JobLookupError", &job.getattr("id")?))
+            }
+        }
+    }
+
+    fn remove_job(&self, job_id: &Bound<'_, PyAny>) -> PyResult<()> {
+        let removed = match job_id.extract::<String>() {
+            Ok(id) => self.jobs.lock().remove(&id).ok(),
+            Err(_) => None,
+        };
+        match removed {
+            Some(job) => {
+                drop(job);
+                Ok(())
+            }
+            None => Err(store_error(job_id.py(), "JobLookupError", job_id)),
+        }
+    }
+
+    fn remove_all_jobs(&self) {
+        let jobs = self.jobs.lock().take_all();
+        drop(jobs);
+    }
+
+    fn shutdown(&self) {
+        self.remove_all_jobs();
+    }
+}

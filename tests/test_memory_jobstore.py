@@ -1,0 +1,151 @@
+"""MemoryJobStore: the reference's ordering and errors, checked against a plain model,
+and re-entrant calls from the job objects it holds."""
+
+import random
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from apscheduler.jobstores.base import BaseJobStore, ConflictingIdError, JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
+
+BERLIN = ZoneInfo("Europe/Berlin")
+EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)
+
+
+class FakeJob:
+    """What a job store reads of a job: its id and next run time."""
+
+    def __init__(self, id, next_run_time):
+        self.id = id
+        self.next_run_time = next_run_time
+
+    def __repr__(self):
+        return f"FakeJob({self.id!r}, {self.next_run_time})"
+
+
+def model_order(jobs):
+    """The reference's order: run time ascending, then id, paused jobs last."""
+    return sorted(
+        jobs.values(),
+        key=lambda job: (
+            job.next_run_time is None,
+            job.next_run_time.timestamp() if job.next_run_time else 0,
+            job.id,
+        ),
+    )
+
+
+def test_is_a_job_store_plugin():
+    store = MemoryJobStore()
+    assert isinstance(store, BaseJobStore)
+    store.start(None, "memory")
+    assert store._alias == "memory"
+    assert repr(store) == "<MemoryJobStore>"
+    assert store.get_next_run_time() is None
+    assert store.get_all_jobs() == []
+
+
+def test_errors_carry_the_reference_messages():
+    store = MemoryJobStore()
+    store.add_job(FakeJob("a", EPOCH))
+    with pytest.raises(ConflictingIdError, match=r"Job identifier \(a\) conflicts"):
+        store.add_job(FakeJob("a", EPOCH))
+    with pytest.raises(JobLookupError, match="No job by the id of b was found"):
+        store.update_job(FakeJob("b", EPOCH))
+    with pytest.raises(JobLookupError, match="No job by the id of b was found"):
+        store.remove_job("b")
+    assert store.lookup_job("b") is None
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_operations_match_the_model(seed):
+    rng = random.Random(seed)
+    store = MemoryJobStore()
+    model = {}
+    zones = [timezone.utc, BERLIN, timezone(timedelta(hours=-7))]
+    for _ in range(600):
+        op = rng.random()
+        job_id = f"job{rng.randrange(40)}"
+        when = None
+        if rng.random() > 0.15:
+            # Few distinct instants, so that ties are broken by id.
+            when = (EPOCH + timedelta(minutes=rng.randrange(30))).astimezone(rng.choice(zones))
+        if op < 0.45:
+            if job_id in model:
+                with pytest.raises(ConflictingIdError):
+                    store.add_job(FakeJob(job_id, when))
+            else:
+                model[job_id] = FakeJob(job_id, when)
+                store.add_job(model[job_id])
+        elif op < 0.75:
+            if job_id in model:
+                model[job_id] = FakeJob(job_id, when)
+                store.update_job(model[job_id])
+            else:
+                with pytest.raises(JobLookupError):
+                    store.update_job(FakeJob(job_id, when))
+        elif op < 0.95:
+            if job_id in model:
+                del model[job_id]
+                store.remove_job(job_id)
+            else:
+                with pytest.raises(JobLookupError):
+                    store.remove_job(job_id)
+        else:
+            store.remove_all_jobs()
+            model.clear()
+
+        expected = model_order(model)
+        assert store.get_all_jobs() == expected
+        assert store.lookup_job(job_id) is model.get(job_id)
+        now = EPOCH + timedelta(minutes=rng.randrange(30), seconds=rng.choice([0, 30]))
+        due = [job for job in expected if job.next_run_time and job.next_run_time <= now]
+        assert store.get_due_jobs(now) == due
+        first = expected[0].next_run_time if expected else None
+        assert store.get_next_run_time() == first
+
+
+def test_job_attributes_may_call_back_into_the_store():
+    store = MemoryJobStore()
+
+    class Reentrant(FakeJob):
+        @property
+        def next_run_time(self):
+            # The store reads this attribute outside its lock.
+            store.get_all_jobs()
+            return EPOCH
+
+        @next_run_time.setter
+        def next_run_time(self, value):
+            pass
+
+    store.add_job(Reentrant("a", None))
+    store.update_job(Reentrant("a", None))
+    assert [job.id for job in store.get_all_jobs()] == ["a"]
+
+
+def test_released_jobs_may_call_back_into_the_store():
+    store = MemoryJobStore()
+    seen = []
+
+    class CallsBack(FakeJob):
+        def __del__(self):
+            # Runs when the store drops its reference: the lock must be released by then.
+            seen.append(len(store.get_all_jobs()))
+
+    store.add_job(CallsBack("a", EPOCH))
+    store.add_job(CallsBack("b", EPOCH))
+    store.remove_job("a")
+    store.update_job(FakeJob("b", EPOCH))
+    store.add_job(CallsBack("c", EPOCH))
+    store.remove_all_jobs()
+    assert seen == [1, 1, 0]
+
+
+def test_shutdown_empties_the_store():
+    store = MemoryJobStore()
+    store.add_job(FakeJob("a", EPOCH))
+    store.shutdown()
+    assert store.get_all_jobs() == []
