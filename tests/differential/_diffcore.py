@@ -377,6 +377,54 @@ def evaluate_pickle_blob(blob_b64: str, case: dict) -> dict:
     return evaluate_loaded(trigger, case)
 
 
+#: protocols our triggers are pickled with when the reference is to load them:
+#: the highest is what most 3.x job stores use by default (``pickle_protocol``),
+#: 2 a conservative setting that encodes objects differently (``datetime``
+#: pickles below protocol 4 have no ``fold``)
+DUMP_PROTOCOLS = tuple(sorted({2, pickle.HIGHEST_PROTOCOL}))
+
+
+def dump_pickles(case: dict):
+    """Pickles of the trigger of ``case``, made by this interpreter's package.
+
+    Returns ``{str(protocol): base64 text}``, with an exception description in
+    place of the text where ``pickle.dumps`` fails, or None if the trigger
+    cannot be built at all (that is compared by the ordinary tests).
+    """
+    try:
+        trigger = build_trigger(case["trigger"])
+    except Unavailable:
+        raise
+    except Exception:  # noqa: BLE001 - not this function's business
+        return None
+    out = {}
+    for protocol in DUMP_PROTOCOLS:
+        try:
+            blob = pickle.dumps(trigger, protocol=protocol)
+        except Exception as exc:  # noqa: BLE001 - recorded and compared
+            out[str(protocol)] = describe_exc(exc)
+        else:
+            out[str(protocol)] = base64.b64encode(blob).decode("ascii")
+    return out
+
+
+def evaluate_roundtrip(case: dict, protocol: int):
+    """``evaluate_loaded`` of ``pickle.loads(pickle.dumps(trigger, protocol))``.
+
+    The baseline for another package's pickle written with the same protocol:
+    below protocol 4, for one, ``datetime`` pickles drop ``fold``.
+    """
+    try:
+        trigger = build_trigger(case["trigger"])
+        blob = pickle.dumps(trigger, protocol=protocol)
+        copy = pickle.loads(blob)
+    except Unavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - recorded and compared
+        return describe_exc(exc)
+    return evaluate_loaded(copy, case)
+
+
 def environment_info() -> dict:
     """Facts about this interpreter that can explain legitimate differences."""
     import zoneinfo

@@ -5,6 +5,14 @@ Run under the reference interpreter (``.venv-ref/bin/python -I``).  Reads
 from stdin and writes ``{"meta": {...}, "results": {case_id: result}}`` as JSON
 to stdout.  A case that takes longer than ``case_timeout`` seconds is
 interrupted and reported as ``{"timeout": true}``.
+
+A case may carry ``"load_pickles": {protocol: base64 text or null}``: pickles
+of its trigger written by the package under test (null where it could not write
+one).  Each is loaded and evaluated (``_diffcore.evaluate_pickle_blob``), and
+the reference's own round trip with every protocol is evaluated too
+(``_diffcore.evaluate_roundtrip``), each with a timeout of its own.  They are
+reported in the case's result as ``"_loaded_pickles"`` and ``"_own_pickles"``,
+both ``{protocol: result or {"timeout": true}}``.
 """
 
 import json
@@ -43,15 +51,30 @@ def main() -> int:
     timeout = float(request.get("case_timeout", 30))
     export = bool(request.get("export_pickles"))
     signal.signal(signal.SIGALRM, _on_alarm)
-    results = {}
-    for case in request["cases"]:
+
+    def timed(func):
         signal.setitimer(signal.ITIMER_REAL, timeout)
         try:
-            results[case["id"]] = _diffcore.evaluate_case(case, export_pickle=export)
+            return func()
         except CaseTimeout:
-            results[case["id"]] = {"timeout": True}
+            return {"timeout": True}
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
+
+    results = {}
+    for case in request["cases"]:
+        result = timed(lambda: _diffcore.evaluate_case(case, export_pickle=export))
+        results[case["id"]] = result
+        foreign = case.get("load_pickles")
+        if foreign and not result.get("timeout"):
+            result["_loaded_pickles"] = {
+                protocol: timed(lambda: _diffcore.evaluate_pickle_blob(blob, case))
+                for protocol, blob in foreign.items() if blob is not None
+            }
+            result["_own_pickles"] = {
+                protocol: timed(lambda: _diffcore.evaluate_roundtrip(case, int(protocol)))
+                for protocol in foreign
+            }
 
     json.dump({"meta": meta, "results": results}, sys.stdout)
     return 0

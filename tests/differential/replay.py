@@ -5,7 +5,9 @@ Usage (with the interpreter whose ``apscheduler`` is to be checked)::
     .venv/bin/python tests/differential/replay.py cron-s2-0137 [more ids] [--full]
 
 Prints the case description, the differences between the reference and ours
-and, with ``--full``, both complete results.  Exit status 1 if any differ.
+(including the reference's pickle loaded by ours and our pickles loaded by the
+reference) and, with ``--full``, both complete results.  Exit status 1 if any
+differ.
 """
 
 from __future__ import annotations
@@ -27,7 +29,18 @@ def main(argv: list) -> int:
         print(__doc__)
         return 2
     cases = [_generate.find_case(case_id) for case_id in ids]
-    meta, ref_results = _harness.run_reference(cases, workers=1)
+    # our pickles of every case go along for the reference to load
+    our_pickles = {}
+    sent = []
+    for case in cases:
+        case = dict(case)
+        if case.get("pickle", True):
+            our_pickles[case["id"]] = blobs = _harness.dump_ours(case)
+            if blobs:
+                case["load_pickles"] = {p: b if isinstance(b, str) else None
+                                        for p, b in blobs.items()}
+        sent.append(case)
+    meta, ref_results = _harness.run_reference(sent, workers=1)
     for note in _harness.environment_notes(meta):
         print(note)
     print(f"ours: {_harness.ours_location()}")
@@ -43,7 +56,14 @@ def main(argv: list) -> int:
             loaded = _harness.load_ours(ref["_pickle_b64"], case)
             differences += [("<reference pickle loaded by ours>." + p, r, o)
                             for p, r, o in _harness.diff(ref.get("pickled"), loaded, limit=20)]
+        if our_pickles.get(case["id"]) and "error" not in ref:
+            differences += [
+                ("<our pickle loaded by the reference>." + p, r, o)
+                for p, r, o in _harness.our_pickle_differences(
+                    ref, our_pickles[case["id"]], limit=20)]
         if full:
+            # "_loaded_pickles" (our pickles loaded by the reference) is compared
+            # with "_own_pickles" (its own round trip with the same protocol)
             print("--- reference")
             print(json.dumps({k: v for k, v in ref.items() if k != "_pickle_b64"}, indent=2))
             print("--- ours")
