@@ -222,3 +222,23 @@ class TestPickles:
         trigger = CronTrigger.__new__(CronTrigger)
         with pytest.raises(ValueError, match="only versions up to 2 can be handled"):
             trigger.__setstate__({"version": 3})
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+@pytest.mark.parametrize(
+    "trigger",
+    [
+        CronTrigger(hour="*/2", timezone=BERLIN),
+        IntervalTrigger(seconds=5, start_date=datetime(2020, 1, 1, tzinfo=BERLIN)),
+        DateTrigger(datetime(2020, 1, 1, tzinfo=BERLIN)),
+        CalendarIntervalTrigger(days=1, start_date=date(2020, 1, 1), timezone=BERLIN),
+        AndTrigger([CronTrigger(hour="*/2", timezone=BERLIN)]),
+    ],
+    ids=["cron", "interval", "date", "calendarinterval", "and"],
+)
+def test_every_pickle_protocol(trigger, protocol):
+    copy = pickle.loads(pickle.dumps(trigger, protocol))
+    now = datetime(2020, 6, 1, 12, 30, tzinfo=BERLIN)
+    assert type(copy) is type(trigger)
+    assert repr(copy) == repr(trigger)
+    assert copy.get_next_fire_time(None, now) == trigger.get_next_fire_time(None, now)

@@ -6,6 +6,7 @@ from typing import Any
 from tzlocal import get_localzone
 
 from apscheduler._core import CalendarIntervalTriggerBase
+from apscheduler.triggers._pickling import reduce_native
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import _check_version
 from apscheduler.util import asdate, astimezone, timezone_repr
@@ -71,6 +72,8 @@ class CalendarIntervalTrigger(CalendarIntervalTriggerBase, BaseTrigger):
 
         if self.end_date and self.start_date > self.end_date:
             raise ValueError("end_date cannot be earlier than start_date")
+
+    __reduce_ex__ = reduce_native
 
     def __getstate__(self) -> dict[str, Any]:
         return {

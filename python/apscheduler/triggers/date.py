@@ -3,6 +3,7 @@ from datetime import datetime
 from tzlocal import get_localzone
 
 from apscheduler._core import DateTriggerBase
+from apscheduler.triggers._pickling import reduce_native
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.util import astimezone, convert_to_datetime, datetime_repr
 
@@ -24,6 +25,8 @@ class DateTrigger(DateTriggerBase, BaseTrigger):
             self.run_date = datetime.now(timezone)
         else:
             self.run_date = convert_to_datetime(run_date, timezone, "run_date")
+
+    __reduce_ex__ = reduce_native
 
     def __getstate__(self):
         return {"version": 1, "run_date": self.run_date}

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 from tzlocal import get_localzone
 
 from apscheduler._core import IntervalTriggerBase
+from apscheduler.triggers._pickling import reduce_native
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import _check_version
 from apscheduler.util import astimezone, convert_to_datetime, datetime_repr
@@ -53,6 +54,8 @@ class IntervalTrigger(IntervalTriggerBase, BaseTrigger):
         self.start_date = convert_to_datetime(start_date, self.timezone, "start_date")
         self.end_date = convert_to_datetime(end_date, self.timezone, "end_date")
         self.jitter = jitter
+
+    __reduce_ex__ = reduce_native
 
     def __getstate__(self):
         return {

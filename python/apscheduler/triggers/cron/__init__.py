@@ -3,6 +3,7 @@ from datetime import timezone as _timezone
 from tzlocal import get_localzone  # noqa: F401  (looked up here by the native constructor)
 
 from apscheduler._core import CronTrigger as _NativeCronTrigger
+from apscheduler.triggers._pickling import reduce_native
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron.fields import (
     DEFAULT_VALUES,
@@ -95,6 +96,8 @@ class CronTrigger(_NativeCronTrigger, BaseTrigger):
             day_of_week=day_of_week,
             timezone=timezone,
         )
+
+    __reduce_ex__ = reduce_native
 
     def __getstate__(self):
         return {
