@@ -49,6 +49,7 @@ GATING = [
     "tests/triggers/test_interval.py",
     "tests/test_expressions.py",
     "tests/test_util.py",
+    "tests/test_job.py",
 ]
 
 

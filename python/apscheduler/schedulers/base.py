@@ -1,10 +1,56 @@
-from abc import ABCMeta
+import sys
+import warnings
+from abc import ABCMeta, abstractmethod
+from collections.abc import Mapping, MutableMapping
+from contextlib import ExitStack
 
 # ``datetime`` and ``get_localzone`` are resolved through this module's namespace when
 # used, which lets the clock and the local time zone be replaced (tests patch them).
-from datetime import datetime  # noqa: F401
+from datetime import datetime, timedelta
+from logging import getLogger
+from threading import TIMEOUT_MAX, Lock, RLock
 
-from tzlocal import get_localzone  # noqa: F401
+from tzlocal import get_localzone
+
+from apscheduler.events import (
+    EVENT_ALL,
+    EVENT_ALL_JOBS_REMOVED,
+    EVENT_EXECUTOR_ADDED,
+    EVENT_EXECUTOR_REMOVED,
+    EVENT_JOB_ADDED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MODIFIED,
+    EVENT_JOB_REMOVED,
+    EVENT_JOB_SUBMITTED,
+    EVENT_JOBSTORE_ADDED,
+    EVENT_JOBSTORE_REMOVED,
+    EVENT_SCHEDULER_PAUSED,
+    EVENT_SCHEDULER_RESUMED,
+    EVENT_SCHEDULER_SHUTDOWN,
+    EVENT_SCHEDULER_STARTED,
+    JobEvent,
+    JobSubmissionEvent,
+    SchedulerEvent,
+)
+from apscheduler.executors.base import BaseExecutor, MaxInstancesReachedError
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
+from apscheduler.jobstores.base import BaseJobStore, ConflictingIdError, JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers import (
+    SchedulerAlreadyRunningError,
+    SchedulerNotRunningError,
+)
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.util import (
+    asbool,
+    asint,
+    astimezone,
+    maybe_ref,
+    obj_to_ref,
+    ref_to_obj,
+    undefined,
+)
 
 #: constant indicating a scheduler's stopped state
 STATE_STOPPED = 0
@@ -14,10 +60,1430 @@ STATE_RUNNING = 1
 STATE_PAUSED = 2
 
 
+class _EntryPoints:
+    """
+    The entry points of one plug-in group (``name -> EntryPoint``), read on first use.
+
+    Reading the installed distributions' metadata takes tens of milliseconds, which
+    an application that only ever passes plug-in instances should not pay at import
+    time. The dictionary is built once and shared, like a plain class attribute; an
+    instance (or subclass) may still replace it by assignment.
+    """
+
+    def __init__(self, group):
+        self._group = group
+        self._plugins = None
+
+    def __get__(self, instance, owner=None):
+        if self._plugins is None:
+            self._plugins = _load_entry_points(self._group)
+
+        return self._plugins
+
+
+def _load_entry_points(group):
+    from importlib.metadata import entry_points
+
+    try:
+        selected = entry_points(group=group)
+    except TypeError:  # Python 3.9: entry_points() takes no arguments
+        selected = entry_points().get(group, ())
+
+    return {ep.name: ep for ep in selected}
+
+
 class BaseScheduler(metaclass=ABCMeta):
     """
-    Base class for all schedulers.
+    Abstract base class for all schedulers.
 
-    The scheduling engine (configuration, job management, event dispatch and the
-    processing loop) arrives with the scheduler core.
+    Takes the following keyword arguments:
+
+    :param str|logging.Logger logger: logger to use for the scheduler's logging
+        (defaults to apscheduler.scheduler)
+    :param str|datetime.tzinfo timezone: the default time zone (defaults to the local
+        timezone)
+    :param int|float jobstore_retry_interval: the minimum number of seconds to wait
+        between retries in the scheduler's main loop if the job store raises an
+        exception when getting the list of due jobs
+    :param dict job_defaults: default values for newly added jobs
+    :param dict jobstores: a dictionary of job store alias -> job store instance or
+        configuration dict
+    :param dict executors: a dictionary of executor alias -> executor instance or
+        configuration dict
+
+    :ivar int state: current running state of the scheduler (one of the following
+        constants from ``apscheduler.schedulers.base``: ``STATE_STOPPED``,
+        ``STATE_RUNNING``, ``STATE_PAUSED``)
+
+    .. seealso:: :ref:`scheduler-config`
     """
+
+    # Locking rules: ``_jobstores_lock`` makes every read-modify-write of the job
+    # stores (and of the pending job list) atomic, so it is held around job store
+    # calls; it is never held while an executor runs a job or while a listener is
+    # called. Events are therefore collected while a lock is held and dispatched once
+    # it has been let go, which also lets any job or listener call back into the
+    # scheduler (including shutdown()) from any thread.
+
+    _trigger_plugins = _EntryPoints("apscheduler.triggers")
+    _executor_plugins = _EntryPoints("apscheduler.executors")
+    _jobstore_plugins = _EntryPoints("apscheduler.jobstores")
+
+    # Plug-in classes already loaded, by alias (shared by all schedulers).
+    _trigger_classes = {}
+    _executor_classes = {}
+    _jobstore_classes = {}
+
+    # Replaced by a lock of its own in __init__(); this shared one only serves
+    # subclasses whose constructor does not call ours.
+    _state_lock = Lock()
+
+    #
+    # Public API
+    #
+
+    def __init__(self, gconfig={}, **options):
+        super().__init__()
+        self._executors = {}
+        self._executors_lock = self._create_lock()
+        self._jobstores = {}
+        self._jobstores_lock = self._create_lock()
+        self._listeners = []
+        self._listeners_lock = self._create_lock()
+        # (job, jobstore alias, replace_existing) for jobs added before start()
+        self._pending_jobs = []
+        # Makes the check-and-set of the state in shutdown() atomic, so that two
+        # threads cannot both shut the scheduler down. Held for a few instructions
+        # only, never around other code.
+        self._state_lock = Lock()
+        self.state = STATE_STOPPED
+        self.configure(gconfig, **options)
+
+    def __getstate__(self):
+        raise TypeError(
+            "Schedulers cannot be serialized. Ensure that you are not passing a "
+            "scheduler instance as an argument to a job, or scheduling an instance "
+            "method where the instance contains a scheduler as an attribute."
+        )
+
+    def configure(self, gconfig={}, prefix="apscheduler.", **options):
+        """
+        Reconfigures the scheduler with the given options.
+
+        Can only be done when the scheduler isn't running.
+
+        :param dict gconfig: a "global" configuration dictionary whose values can be
+            overridden by keyword arguments to this method
+        :param str|unicode prefix: pick only those keys from ``gconfig`` that are
+            prefixed with this string (pass an empty string or ``None`` to use all keys)
+        :raises SchedulerAlreadyRunningError: if the scheduler is already running
+
+        """
+        if self.state != STATE_STOPPED:
+            raise SchedulerAlreadyRunningError
+
+        if prefix:
+            gconfig = {
+                key[len(prefix) :]: value
+                for key, value in gconfig.items()
+                if key.startswith(prefix)
+            }
+
+        # Dotted keys become nested dictionaries: {"a.b.c": 1} -> {"a": {"b": {"c": 1}}}
+        config = {}
+        for key, value in gconfig.items():
+            *parents, leaf = key.split(".")
+            branch = config
+            for part in parents:
+                branch = branch.setdefault(part, {})
+            branch[leaf] = value
+
+        # Keyword arguments replace whole top-level entries of the global config.
+        config.update(options)
+        self._configure(config)
+
+    def start(self, paused=False):
+        """
+        Start the configured executors and job stores and begin processing scheduled
+        jobs.
+
+        :param bool paused: if ``True``, don't start job processing until
+            :meth:`resume` is called
+        :raises SchedulerAlreadyRunningError: if the scheduler is already running
+        :raises RuntimeError: if running under uWSGI with threads disabled
+
+        """
+        if self.state != STATE_STOPPED:
+            raise SchedulerAlreadyRunningError
+
+        self._check_uwsgi()
+
+        # The defaults are added before the locks are taken, so that the "added"
+        # events reach the listeners without any lock held.
+        with self._executors_lock:
+            need_executor = "default" not in self._executors
+        if need_executor:
+            self.add_executor(self._create_default_executor(), "default")
+
+        with self._executors_lock:
+            for alias, executor in self._executors.items():
+                executor.start(self, alias)
+
+        with self._jobstores_lock:
+            need_jobstore = "default" not in self._jobstores
+        if need_jobstore:
+            self.add_jobstore(self._create_default_jobstore(), "default")
+
+        with self._jobstores_lock:
+            for alias, store in self._jobstores.items():
+                store.start(self, alias)
+
+        self._schedule_pending_jobs(STATE_PAUSED if paused else STATE_RUNNING)
+        self._logger.info("Scheduler started")
+        self._dispatch_event(SchedulerEvent(EVENT_SCHEDULER_STARTED))
+
+        if not paused:
+            self.wakeup()
+
+    @abstractmethod
+    def shutdown(self, wait=True):
+        """
+        Shuts down the scheduler, along with its executors and job stores.
+
+        Does not interrupt any currently running jobs.
+
+        :param bool wait: ``True`` to wait until all currently executing jobs have
+            finished
+        :raises SchedulerNotRunningError: if the scheduler has not been started yet
+
+        """
+        with self._state_lock:
+            if self.state == STATE_STOPPED:
+                raise SchedulerNotRunningError
+
+            self.state = STATE_STOPPED
+
+        # Shut down outside the locks: an executor waiting for its running jobs must
+        # not keep those jobs from calling back into the scheduler.
+        with self._executors_lock:
+            executors = list(self._executors.values())
+        with self._jobstores_lock:
+            jobstores = list(self._jobstores.values())
+
+        for executor in executors:
+            executor.shutdown(wait)
+
+        for jobstore in jobstores:
+            jobstore.shutdown()
+
+        self._logger.info("Scheduler has been shut down")
+        self._dispatch_event(SchedulerEvent(EVENT_SCHEDULER_SHUTDOWN))
+
+    def pause(self):
+        """
+        Pause job processing in the scheduler.
+
+        This will prevent the scheduler from waking up to do job processing until
+        :meth:`resume` is called. It will not however stop any already running job
+        processing.
+
+        """
+        if self.state == STATE_STOPPED:
+            raise SchedulerNotRunningError
+        elif self.state == STATE_RUNNING:
+            self.state = STATE_PAUSED
+            self._logger.info("Paused scheduler job processing")
+            self._dispatch_event(SchedulerEvent(EVENT_SCHEDULER_PAUSED))
+
+    def resume(self):
+        """Resume job processing in the scheduler."""
+        if self.state == STATE_STOPPED:
+            raise SchedulerNotRunningError
+        elif self.state == STATE_PAUSED:
+            self.state = STATE_RUNNING
+            self._logger.info("Resumed scheduler job processing")
+            self._dispatch_event(SchedulerEvent(EVENT_SCHEDULER_RESUMED))
+            self.wakeup()
+
+    @property
+    def running(self):
+        """
+        Return ``True`` if the scheduler has been started.
+
+        This is a shortcut for ``scheduler.state != STATE_STOPPED``.
+
+        """
+        return self.state != STATE_STOPPED
+
+    def add_executor(self, executor, alias="default", **executor_opts):
+        """
+        Adds an executor to this scheduler.
+
+        Any extra keyword arguments will be passed to the executor plugin's
+        constructor, assuming that the first argument is the name of an executor
+        plugin.
+
+        :param str|unicode|apscheduler.executors.base.BaseExecutor executor: either an
+            executor instance or the name of an executor plugin
+        :param str|unicode alias: alias for the scheduler
+        :raises ValueError: if there is already an executor by the given alias
+
+        """
+        with self._executors_lock:
+            if alias in self._executors:
+                raise ValueError(
+                    f'This scheduler already has an executor by the alias of "{alias}"'
+                )
+
+            if isinstance(executor, str):
+                executor = self._create_plugin_instance(
+                    "executor", executor, executor_opts
+                )
+            elif not isinstance(executor, BaseExecutor):
+                raise TypeError(
+                    f"Expected an executor instance or a string, got "
+                    f"{executor.__class__.__name__} instead"
+                )
+
+            self._executors[alias] = executor
+            # Started while the lock is held, so that nobody can find it unstarted.
+            if self.state != STATE_STOPPED:
+                executor.start(self, alias)
+
+        self._dispatch_event(SchedulerEvent(EVENT_EXECUTOR_ADDED, alias))
+
+    def remove_executor(self, alias, shutdown=True):
+        """
+        Removes the executor by the given alias from this scheduler.
+
+        :param str|unicode alias: alias of the executor
+        :param bool shutdown: ``True`` to shut down the executor after
+            removing it
+
+        """
+        with self._executors_lock:
+            executor = self._lookup_executor(alias)
+            del self._executors[alias]
+
+        if shutdown:
+            executor.shutdown()
+
+        self._dispatch_event(SchedulerEvent(EVENT_EXECUTOR_REMOVED, alias))
+
+    def add_jobstore(self, jobstore, alias="default", **jobstore_opts):
+        """
+        Adds a job store to this scheduler.
+
+        Any extra keyword arguments will be passed to the job store plugin's
+        constructor, assuming that the first argument is the name of a job store
+        plugin.
+
+        :param str|unicode|apscheduler.jobstores.base.BaseJobStore jobstore: job store
+            to be added
+        :param str|unicode alias: alias for the job store
+        :raises ValueError: if there is already a job store by the given alias
+
+        """
+        with self._jobstores_lock:
+            if alias in self._jobstores:
+                raise ValueError(
+                    f'This scheduler already has a job store by the alias of "{alias}"'
+                )
+
+            if isinstance(jobstore, str):
+                jobstore = self._create_plugin_instance(
+                    "jobstore", jobstore, jobstore_opts
+                )
+            elif not isinstance(jobstore, BaseJobStore):
+                raise TypeError(
+                    f"Expected a job store instance or a string, got "
+                    f"{jobstore.__class__.__name__} instead"
+                )
+
+            self._jobstores[alias] = jobstore
+            # Started while the lock is held: the processing loop must never see a
+            # job store that has not been started.
+            if self.state != STATE_STOPPED:
+                jobstore.start(self, alias)
+
+        self._dispatch_event(SchedulerEvent(EVENT_JOBSTORE_ADDED, alias))
+
+        # The new store may hold jobs that are due before the current wakeup time.
+        if self.state != STATE_STOPPED:
+            self.wakeup()
+
+    def remove_jobstore(self, alias, shutdown=True):
+        """
+        Removes the job store by the given alias from this scheduler.
+
+        :param str|unicode alias: alias of the job store
+        :param bool shutdown: ``True`` to shut down the job store after removing it
+
+        """
+        with self._jobstores_lock:
+            jobstore = self._lookup_jobstore(alias)
+            del self._jobstores[alias]
+
+        if shutdown:
+            jobstore.shutdown()
+
+        self._dispatch_event(SchedulerEvent(EVENT_JOBSTORE_REMOVED, alias))
+
+    def add_listener(self, callback, mask=EVENT_ALL):
+        """
+        add_listener(callback, mask=EVENT_ALL)
+
+        Adds a listener for scheduler events.
+
+        When a matching event  occurs, ``callback`` is executed with the event object
+        as its sole argument. If the ``mask`` parameter is not provided, the callback
+        will receive events of all types.
+
+        :param callback: any callable that takes one argument
+        :param int mask: bitmask that indicates which events should be
+            listened to
+
+        .. seealso:: :mod:`apscheduler.events`
+        .. seealso:: :ref:`scheduler-events`
+
+        """
+        with self._listeners_lock:
+            self._listeners.append((callback, mask))
+
+    def remove_listener(self, callback):
+        """Removes a previously added event listener."""
+
+        # Differs from APScheduler: every registration of the callback is removed.
+        # APScheduler deletes from the list while iterating over it, which skips the
+        # entry after each removed one, so a callback added twice in a row stayed.
+        with self._listeners_lock:
+            self._listeners[:] = [
+                entry for entry in self._listeners if not entry[0] == callback
+            ]
+
+    def add_job(
+        self,
+        func,
+        trigger=None,
+        args=None,
+        kwargs=None,
+        id=None,
+        name=None,
+        misfire_grace_time=undefined,
+        coalesce=undefined,
+        max_instances=undefined,
+        next_run_time=undefined,
+        jobstore="default",
+        executor="default",
+        replace_existing=False,
+        **trigger_args,
+    ):
+        """
+        add_job(func, trigger=None, args=None, kwargs=None, id=None, \
+            name=None, misfire_grace_time=undefined, coalesce=undefined, \
+            max_instances=undefined, next_run_time=undefined, \
+            jobstore='default', executor='default', \
+            replace_existing=False, **trigger_args)
+
+        Adds the given job to the job list and wakes up the scheduler if it's already
+        running.
+
+        Any option that defaults to ``undefined`` will be replaced with the
+        corresponding default value when the job is scheduled (which happens when the
+        scheduler is started, or immediately if the scheduler is already running).
+
+        The ``func`` argument can be given either as a callable object or a textual
+        reference in the ``package.module:some.object`` format, where the first half
+        (separated by ``:``) is an importable module and the second half is a reference
+        to the callable object, relative to the module.
+
+        The ``trigger`` argument can either be:
+          #. the alias name of the trigger (e.g. ``date``, ``interval`` or ``cron``),
+            in which case any extra keyword arguments to this method are passed on to
+            the trigger's constructor
+          #. an instance of a trigger class
+
+        :param func: callable (or a textual reference to one) to run at the given time
+        :param str|apscheduler.triggers.base.BaseTrigger trigger: trigger that
+            determines when ``func`` is called
+        :param list|tuple args: list of positional arguments to call func with
+        :param dict kwargs: dict of keyword arguments to call func with
+        :param str|unicode id: explicit identifier for the job (for modifying it later)
+        :param str|unicode name: textual description of the job
+        :param int misfire_grace_time: seconds after the designated runtime that the
+            job is still allowed to be run (or ``None`` to allow the job to run no
+            matter how late it is)
+        :param bool coalesce: run once instead of many times if the scheduler
+            determines that the job should be run more than once in succession
+        :param int max_instances: maximum number of concurrently running instances
+            allowed for this job
+        :param datetime next_run_time: when to first run the job, regardless of the
+            trigger (pass ``None`` to add the job as paused)
+        :param str|unicode jobstore: alias of the job store to store the job in
+        :param str|unicode executor: alias of the executor to run the job with
+        :param bool replace_existing: ``True`` to replace an existing job with the same
+            ``id`` (but retain the number of runs from the existing one)
+        :rtype: Job
+
+        """
+        job_kwargs = {
+            "trigger": self._create_trigger(trigger, trigger_args),
+            "executor": executor,
+            "func": func,
+            "args": tuple(args) if args is not None else (),
+            "kwargs": dict(kwargs) if kwargs is not None else {},
+            "id": id,
+            "name": name,
+        }
+        # Options left undefined get the scheduler's job defaults once the job is
+        # really added to a job store (see _real_add_job()).
+        for key, value in (
+            ("misfire_grace_time", misfire_grace_time),
+            ("coalesce", coalesce),
+            ("max_instances", max_instances),
+            ("next_run_time", next_run_time),
+        ):
+            if value is not undefined:
+                job_kwargs[key] = value
+
+        job = Job(self, **job_kwargs)
+
+        # Jobs only go into job stores once the scheduler (and so the stores) runs.
+        with self._jobstores_lock:
+            pending = self.state == STATE_STOPPED
+            if pending:
+                self._pending_jobs.append((job, jobstore, replace_existing))
+
+        if pending:
+            self._logger.info(
+                "Adding job tentatively -- it will be properly scheduled when "
+                "the scheduler starts"
+            )
+        else:
+            self._real_add_job(job, jobstore, replace_existing)
+
+        return job
+
+    def scheduled_job(
+        self,
+        trigger,
+        args=None,
+        kwargs=None,
+        id=None,
+        name=None,
+        misfire_grace_time=undefined,
+        coalesce=undefined,
+        max_instances=undefined,
+        next_run_time=undefined,
+        jobstore="default",
+        executor="default",
+        **trigger_args,
+    ):
+        """
+        scheduled_job(trigger, args=None, kwargs=None, id=None, \
+            name=None, misfire_grace_time=undefined, \
+            coalesce=undefined, max_instances=undefined, \
+            next_run_time=undefined, jobstore='default', \
+            executor='default',**trigger_args)
+
+        A decorator version of :meth:`add_job`, except that ``replace_existing`` is
+        always ``True``.
+
+        .. important:: The ``id`` argument must be given if scheduling a job in a
+        persistent job store. The scheduler cannot, however, enforce this requirement.
+
+        """
+
+        def decorator(func):
+            # The function itself is returned, so decorators can be stacked.
+            self.add_job(
+                func,
+                trigger,
+                args,
+                kwargs,
+                id,
+                name,
+                misfire_grace_time,
+                coalesce,
+                max_instances,
+                next_run_time,
+                jobstore,
+                executor,
+                True,
+                **trigger_args,
+            )
+            return func
+
+        return decorator
+
+    def modify_job(self, job_id, jobstore=None, **changes):
+        """
+        Modifies the properties of a single job.
+
+        Modifications are passed to this method as extra keyword arguments.
+
+        :param str|unicode job_id: the identifier of the job
+        :param str|unicode jobstore: alias of the job store that contains the job
+        :return Job: the relevant job instance
+
+        """
+        with self._jobstores_lock:
+            job, jobstore = self._lookup_job(job_id, jobstore)
+            job._modify(**changes)
+            if jobstore:
+                self._lookup_jobstore(jobstore).update_job(job)
+
+        self._dispatch_event(JobEvent(EVENT_JOB_MODIFIED, job_id, jobstore))
+
+        # The job's next run time may have moved closer.
+        if self.state == STATE_RUNNING:
+            self.wakeup()
+
+        return job
+
+    def reschedule_job(self, job_id, jobstore=None, trigger=None, **trigger_args):
+        """
+        Constructs a new trigger for a job and updates its next run time.
+
+        Extra keyword arguments are passed directly to the trigger's constructor.
+
+        :param str|unicode job_id: the identifier of the job
+        :param str|unicode jobstore: alias of the job store that contains the job
+        :param trigger: alias of the trigger type or a trigger instance
+        :return Job: the relevant job instance
+
+        """
+        trigger = self._create_trigger(trigger, trigger_args)
+        now = datetime.now(self.timezone)
+        next_run_time = trigger.get_next_fire_time(None, now)
+        return self.modify_job(
+            job_id, jobstore, trigger=trigger, next_run_time=next_run_time
+        )
+
+    def pause_job(self, job_id, jobstore=None):
+        """
+        Causes the given job not to be executed until it is explicitly resumed.
+
+        :param str|unicode job_id: the identifier of the job
+        :param str|unicode jobstore: alias of the job store that contains the job
+        :return Job: the relevant job instance
+
+        """
+        return self.modify_job(job_id, jobstore, next_run_time=None)
+
+    def resume_job(self, job_id, jobstore=None):
+        """
+        Resumes the schedule of the given job, or removes the job if its schedule is
+        finished.
+
+        :param str|unicode job_id: the identifier of the job
+        :param str|unicode jobstore: alias of the job store that contains the job
+        :return Job|None: the relevant job instance if the job was rescheduled, or
+            ``None`` if no next run time could be calculated and the job was removed
+
+        """
+        with self._jobstores_lock:
+            job, jobstore = self._lookup_job(job_id, jobstore)
+            now = datetime.now(self.timezone)
+            next_run_time = job.trigger.get_next_fire_time(None, now)
+
+        # modify_job() and remove_job() dispatch events, so they run without the lock.
+        if next_run_time:
+            return self.modify_job(job_id, jobstore, next_run_time=next_run_time)
+
+        self.remove_job(job.id, jobstore)
+        return None
+
+    def get_jobs(self, jobstore=None, pending=None):
+        """
+        Returns a list of pending jobs (if the scheduler hasn't been started yet) and
+        scheduled jobs, either from a specific job store or from all of them.
+
+        If the scheduler has not been started yet, only pending jobs can be returned
+        because the job stores haven't been started yet either.
+
+        :param str|unicode jobstore: alias of the job store
+        :param bool pending: **DEPRECATED**
+        :rtype: list[Job]
+
+        """
+        if pending is not None:
+            warnings.warn(
+                'The "pending" option is deprecated -- get_jobs() always returns '
+                "scheduled jobs if the scheduler has been started and pending jobs "
+                "otherwise",
+                DeprecationWarning,
+            )
+
+        with self._jobstores_lock:
+            if self.state == STATE_STOPPED:
+                return [
+                    job
+                    for job, alias, _ in self._pending_jobs
+                    if jobstore is None or alias == jobstore
+                ]
+
+            jobs = []
+            for alias, store in self._jobstores.items():
+                if jobstore is None or alias == jobstore:
+                    jobs.extend(store.get_all_jobs())
+
+            return jobs
+
+    def get_job(self, job_id, jobstore=None):
+        """
+        Returns the Job that matches the given ``job_id``.
+
+        :param str|unicode job_id: the identifier of the job
+        :param str|unicode jobstore: alias of the job store that most likely contains
+            the job
+        :return: the Job by the given ID, or ``None`` if it wasn't found
+        :rtype: Job
+
+        """
+        with self._jobstores_lock:
+            try:
+                return self._lookup_job(job_id, jobstore)[0]
+            except JobLookupError:
+                return None
+
+    def remove_job(self, job_id, jobstore=None):
+        """
+        Removes a job, preventing it from being run any more.
+
+        :param str|unicode job_id: the identifier of the job
+        :param str|unicode jobstore: alias of the job store that contains the job
+        :raises JobLookupError: if the job was not found
+
+        """
+        removed_from = None
+        with self._jobstores_lock:
+            if self.state == STATE_STOPPED:
+                for index, (job, alias, _) in enumerate(self._pending_jobs):
+                    if job.id == job_id and jobstore in (None, alias):
+                        del self._pending_jobs[index]
+                        removed_from = alias
+                        break
+            else:
+                # The first store (in the order they were added) that has it wins.
+                for alias, store in self._jobstores.items():
+                    if jobstore in (None, alias):
+                        try:
+                            store.remove_job(job_id)
+                        except JobLookupError:
+                            continue
+
+                        removed_from = alias
+                        break
+
+        if removed_from is None:
+            raise JobLookupError(job_id)
+
+        self._job_removed(job_id, removed_from)
+
+    def remove_all_jobs(self, jobstore=None):
+        """
+        Removes all jobs from the specified job store, or all job stores if none is
+        given.
+
+        :param str|unicode jobstore: alias of the job store
+
+        """
+        with self._jobstores_lock:
+            if self.state == STATE_STOPPED:
+                if jobstore:
+                    self._pending_jobs = [
+                        entry for entry in self._pending_jobs if entry[1] != jobstore
+                    ]
+                else:
+                    self._pending_jobs = []
+            else:
+                for alias, store in self._jobstores.items():
+                    if jobstore in (None, alias):
+                        store.remove_all_jobs()
+
+        self._dispatch_event(SchedulerEvent(EVENT_ALL_JOBS_REMOVED, jobstore))
+
+    def print_jobs(self, jobstore=None, out=None):
+        """
+        print_jobs(jobstore=None, out=sys.stdout)
+
+        Prints out a textual listing of all jobs currently scheduled on either all job
+        stores or just a specific one.
+
+        :param str|unicode jobstore: alias of the job store, ``None`` to list jobs from
+            all stores
+        :param file out: a file-like object to print to (defaults to  **sys.stdout** if
+            nothing is given)
+
+        """
+        out = out or sys.stdout
+        # The listing is built under the lock and written after it is released, so a
+        # slow output stream does not hold up the scheduler.
+        lines = []
+        with self._jobstores_lock:
+            if self.state == STATE_STOPPED:
+                lines.append("Pending jobs:")
+                if self._pending_jobs:
+                    lines.extend(
+                        f"    {job}"
+                        for job, alias, _ in self._pending_jobs
+                        if jobstore in (None, alias)
+                    )
+                else:
+                    lines.append("    No pending jobs")
+            else:
+                for alias, store in sorted(self._jobstores.items()):
+                    if jobstore in (None, alias):
+                        lines.append(f"Jobstore {alias}:")
+                        jobs = store.get_all_jobs()
+                        if jobs:
+                            lines.extend(f"    {job}" for job in jobs)
+                        else:
+                            lines.append("    No scheduled jobs")
+
+        for line in lines:
+            print(line, file=out)
+
+    def export_jobs(self, outfile, jobstore=None):
+        """
+        Export stored jobs as JSON.
+
+        :param outfile: either a file object opened in text write mode ("w"), or a path
+            to the target file
+        :param jobstore: alias of the job store to export jobs from (if omitted, export
+            from all configured job stores)
+
+        """
+        import json
+
+        from apscheduler import version
+
+        if self.state == STATE_STOPPED:
+            raise RuntimeError(
+                "the scheduler must have been started for job export to work"
+            )
+
+        with self._jobstores_lock:
+            jobs = [
+                job
+                for alias, store in self._jobstores.items()
+                if jobstore in (None, alias)
+                for job in store.get_all_jobs()
+            ]
+
+        document = {
+            "version": 1,
+            "scheduler_version": version,
+            "jobs": [job.__getstate__() for job in jobs],
+        }
+        with ExitStack() as stack:
+            if not hasattr(outfile, "write"):
+                outfile = stack.enter_context(open(outfile, "w"))
+
+            json.dump(document, outfile, default=_encode_for_json)
+
+    def import_jobs(self, infile, jobstore="default"):
+        """
+        Import jobs previously exported via :meth:`export_jobs.
+
+        :param infile: either a file object opened in text read mode ("r") or a path to
+            a JSON file containing previously exported jobs
+        :param jobstore: the alias of the job store to import the jobs to
+
+        """
+        import json
+
+        store = self._jobstores[jobstore]
+        with ExitStack() as stack:
+            if not hasattr(infile, "read"):
+                infile = stack.enter_context(open(infile))
+
+            data = json.load(infile, object_hook=_decode_from_json)
+
+        if not isinstance(data, dict):
+            raise ValueError()
+
+        if (version := data.get("version", None)) != 1:
+            raise ValueError(f"unrecognized version: {version}")
+
+        for job_state in data["jobs"]:
+            job = object.__new__(Job)
+            job.__setstate__(job_state)
+            job._scheduler = self
+            job._jobstore_alias = jobstore
+            with self._jobstores_lock:
+                store.add_job(job)
+
+        # The imported jobs may be due before the current wakeup time.
+        if self.state == STATE_RUNNING:
+            self.wakeup()
+
+    @abstractmethod
+    def wakeup(self):
+        """
+        Notifies the scheduler that there may be jobs due for execution.
+        Triggers :meth:`_process_jobs` to be run in an implementation specific manner.
+        """
+
+    #
+    # Private API
+    #
+
+    def _configure(self, config):
+        # General options
+        self._logger = maybe_ref(config.pop("logger", None)) or getLogger(
+            "apscheduler.scheduler"
+        )
+        self.timezone = astimezone(config.pop("timezone", None)) or get_localzone()
+        self.jobstore_retry_interval = float(config.pop("jobstore_retry_interval", 10))
+
+        # Defaults for the options that add_job() leaves undefined
+        job_defaults = config.get("job_defaults", {})
+        self._job_defaults = {
+            "misfire_grace_time": asint(job_defaults.get("misfire_grace_time", 1)),
+            "coalesce": asbool(job_defaults.get("coalesce", True)),
+            "max_instances": asint(job_defaults.get("max_instances", 1)),
+        }
+
+        self._executors.clear()
+        for alias, value in config.get("executors", {}).items():
+            if isinstance(value, BaseExecutor):
+                executor = value
+            elif isinstance(value, MutableMapping):
+                executor = self._plugin_from_config("executor", alias, value)
+            else:
+                raise TypeError(
+                    f"Expected executor instance or dict for executors['{alias}'], "
+                    f"got {value.__class__.__name__} instead"
+                )
+
+            self.add_executor(executor, alias)
+
+        self._jobstores.clear()
+        for alias, value in config.get("jobstores", {}).items():
+            if isinstance(value, BaseJobStore):
+                jobstore = value
+            elif isinstance(value, MutableMapping):
+                jobstore = self._plugin_from_config("jobstore", alias, value)
+            else:
+                raise TypeError(
+                    f"Expected job store instance or dict for jobstores['{alias}'], "
+                    f"got {value.__class__.__name__} instead"
+                )
+
+            self.add_jobstore(jobstore, alias)
+
+    def _plugin_from_config(self, type_, alias, options):
+        """
+        Create an executor or job store from its configuration dictionary: ``type``
+        names a plug-in by its alias, ``class`` a class (or a ``module:Class``
+        reference); every other key is passed to the constructor.
+
+        """
+        # Differs from APScheduler: the configuration dictionary is copied, not
+        # consumed. APScheduler pops "type" and "class" from the caller's dictionary,
+        # so the same configuration could not be used for a second scheduler.
+        options = dict(options)
+        plugin_class = options.pop("class", None)
+        plugin = options.pop("type", None)
+        if plugin:
+            return self._create_plugin_instance(type_, plugin, options)
+
+        if plugin_class:
+            return maybe_ref(plugin_class)(**options)
+
+        if type_ == "executor":
+            raise ValueError(
+                f'Cannot create executor "{alias}" -- either "type" or "class" must be '
+                f"defined"
+            )
+
+        raise ValueError(
+            f'Cannot create job store "{alias}" -- either "type" or "class" must be '
+            f"defined"
+        )
+
+    def _create_default_executor(self):
+        """Creates a default executor, specific to the particular scheduler type."""
+        return ThreadPoolExecutor()
+
+    def _create_default_jobstore(self):
+        """Creates a default job store, specific to the particular scheduler type."""
+        return MemoryJobStore()
+
+    def _lookup_executor(self, alias):
+        """
+        Returns the executor instance by the given name from the list of executors that
+        were added to this scheduler.
+
+        :type alias: str
+        :raises KeyError: if no executor by the given alias is not found
+
+        """
+        try:
+            return self._executors[alias]
+        except KeyError:
+            raise KeyError(f"No such executor: {alias}") from None
+
+    def _lookup_jobstore(self, alias):
+        """
+        Returns the job store instance by the given name from the list of job stores
+        that were added to this scheduler.
+
+        :type alias: str
+        :raises KeyError: if no job store by the given alias is not found
+
+        """
+        try:
+            return self._jobstores[alias]
+        except KeyError:
+            raise KeyError(f"No such job store: {alias}") from None
+
+    def _lookup_job(self, job_id, jobstore_alias):
+        """
+        Finds a job by its ID.
+
+        :type job_id: str
+        :param str jobstore_alias: alias of a job store to look in
+        :return tuple[Job, str]: a tuple of job, jobstore alias (jobstore alias is None
+            in case of a pending job)
+        :raises JobLookupError: if no job by the given ID is found.
+
+        """
+        if self.state == STATE_STOPPED:
+            # Pending jobs are found whichever job store they are meant for.
+            for job, _, _ in self._pending_jobs:
+                if job.id == job_id:
+                    return job, None
+        else:
+            for alias, store in self._jobstores.items():
+                if jobstore_alias in (None, alias):
+                    job = store.lookup_job(job_id)
+                    if job is not None:
+                        return job, alias
+
+        raise JobLookupError(job_id)
+
+    def _dispatch_event(self, event):
+        """
+        Dispatches the given event to interested listeners.
+
+        :param SchedulerEvent event: the event to send
+
+        """
+        # Listeners are called on a snapshot taken under the lock and with no lock
+        # held, so they may add or remove listeners (or do anything else).
+        with self._listeners_lock:
+            listeners = tuple(self._listeners)
+
+        for callback, mask in listeners:
+            if event.code & mask:
+                try:
+                    callback(event)
+                except BaseException:
+                    self._logger.exception("Error notifying listener")
+
+    def _check_uwsgi(self):
+        """Check if we're running under uWSGI with threads disabled."""
+        uwsgi_module = sys.modules.get("uwsgi")
+        if not getattr(uwsgi_module, "has_threads", True):
+            raise RuntimeError(
+                "The scheduler seems to be running under uWSGI, but threads have "
+                "been disabled. You must run uWSGI with the --enable-threads "
+                "option for the scheduler to work."
+            )
+
+    def _schedule_pending_jobs(self, new_state):
+        """
+        Move the jobs added before start() into their job stores, then switch to
+        ``new_state``.
+
+        The jobs are taken one at a time and the state changes in the same locked
+        section that finds the list empty: a job that another thread adds meanwhile is
+        either still picked up here or, once the state has changed, added directly.
+        Each job is added without the lock held, so its "added" event reaches the
+        listeners with no lock held.
+
+        """
+        while True:
+            with self._jobstores_lock:
+                if not self._pending_jobs:
+                    self.state = new_state
+                    return
+
+                entry = self._pending_jobs.pop(0)
+
+            try:
+                self._real_add_job(*entry)
+            except BaseException:
+                # Leave it pending, as it was, when it cannot be added.
+                with self._jobstores_lock:
+                    self._pending_jobs.insert(0, entry)
+                raise
+
+    def _real_add_job(self, job, jobstore_alias, replace_existing):
+        """
+        :param Job job: the job to add
+        :param bool replace_existing: ``True`` to use update_job() in case the job
+            already exists in the store
+
+        """
+        # Options the job was added without take the scheduler's defaults.
+        changes = {
+            key: value
+            for key, value in self._job_defaults.items()
+            if not hasattr(job, key)
+        }
+
+        # Without an explicit next run time, the trigger decides.
+        if not hasattr(job, "next_run_time"):
+            now = datetime.now(self.timezone)
+            changes["next_run_time"] = job.trigger.get_next_fire_time(None, now)
+
+        job._modify(**changes)
+
+        with self._jobstores_lock:
+            store = self._lookup_jobstore(jobstore_alias)
+            try:
+                store.add_job(job)
+            except ConflictingIdError:
+                if not replace_existing:
+                    raise
+
+                store.update_job(job)
+
+            # No longer pending
+            job._jobstore_alias = jobstore_alias
+
+        self._dispatch_event(JobEvent(EVENT_JOB_ADDED, job.id, jobstore_alias))
+        self._logger.info('Added job "%s" to job store "%s"', job.name, jobstore_alias)
+
+        # The new job may be due before the current wakeup time.
+        if self.state == STATE_RUNNING:
+            self.wakeup()
+
+    def _job_removed(self, job_id, jobstore_alias):
+        """Tell the listeners and the log that a job has left its job store."""
+        self._dispatch_event(JobEvent(EVENT_JOB_REMOVED, job_id, jobstore_alias))
+        self._logger.info("Removed job %s", job_id)
+
+    def _create_plugin_instance(self, type_, alias, constructor_kwargs):
+        """
+        Creates an instance of the given plugin type, loading the plugin first if
+        necessary.
+
+        """
+        if type_ == "trigger":
+            plugins, classes, base_class = (
+                self._trigger_plugins,
+                self._trigger_classes,
+                BaseTrigger,
+            )
+        elif type_ == "jobstore":
+            plugins, classes, base_class = (
+                self._jobstore_plugins,
+                self._jobstore_classes,
+                BaseJobStore,
+            )
+        elif type_ == "executor":
+            plugins, classes, base_class = (
+                self._executor_plugins,
+                self._executor_classes,
+                BaseExecutor,
+            )
+        else:
+            raise KeyError(type_)
+
+        plugin_cls = classes.get(alias)
+        if plugin_cls is None:
+            if alias not in plugins:
+                raise LookupError(f'No {type_} by the name "{alias}" was found')
+
+            plugin_cls = plugins[alias].load()
+            is_class = isinstance(plugin_cls, type)
+            if not (is_class and issubclass(plugin_cls, base_class)):
+                raise TypeError(
+                    f"The {type_} entry point does not point to a {type_} class"
+                )
+
+            classes[alias] = plugin_cls
+
+        return plugin_cls(**constructor_kwargs)
+
+    def _create_trigger(self, trigger, trigger_args):
+        if isinstance(trigger, BaseTrigger):
+            return trigger
+
+        if trigger is None:
+            trigger = "date"
+        elif not isinstance(trigger, str):
+            raise TypeError(
+                f"Expected a trigger instance or string, got "
+                f"{trigger.__class__.__name__} instead"
+            )
+
+        # Triggers created by alias use the scheduler's time zone unless told otherwise.
+        trigger_args.setdefault("timezone", self.timezone)
+        return self._create_plugin_instance("trigger", trigger, trigger_args)
+
+    def _create_lock(self):
+        """Creates a reentrant lock object."""
+        return RLock()
+
+    #
+    # Job processing
+    #
+    # One pass of the loop, written in Python for now and split so that its hot parts
+    # (collecting due runs per job store, the wait computation) can move into the
+    # native engine one at a time. A pass has three phases:
+    #
+    # 1. with the job store lock held: collect the due jobs of each store, compute
+    #    their run times, and reschedule or remove them in their store;
+    # 2. with no lock held: hand the runs to their executors;
+    # 3. with no lock held: dispatch the events collected by the first two phases.
+    #
+    # Differs from APScheduler, which hands a run to its executor before rescheduling
+    # the job and does both with the job store lock held: here the job store is up to
+    # date before any job code runs. A job run synchronously (DebugExecutor) that
+    # pauses, modifies or removes itself therefore keeps that change, where
+    # APScheduler overwrote it or, for a removal, failed with JobLookupError and
+    # stopped the scheduler's loop. A job's own events keep APScheduler's order
+    # (executed or error, removed, submitted); with DebugExecutor and several jobs
+    # due in one pass, the removals of the pass now follow all of its runs instead
+    # of each job's own run.
+    #
+
+    def _process_jobs(self):
+        """
+        Iterates through jobs in every jobstore, starts jobs that are due and figures
+        out how long to wait for the next round.
+
+        If the ``get_due_jobs()`` call raises an exception, a new wakeup is scheduled
+        in at least ``jobstore_retry_interval`` seconds.
+
+        :return: the number of seconds to wait before the next pass, or ``None`` to
+            wait until woken up
+
+        """
+        if self.state == STATE_PAUSED:
+            self._logger.debug("Scheduler is paused -- not processing jobs")
+            return None
+
+        self._logger.debug("Looking for jobs to run")
+        now = datetime.now(self.timezone)
+        runs = []
+        removed = []
+        with self._jobstores_lock:
+            next_wakeup_time, failure = self._collect_due_runs(now, runs, removed)
+
+        events = self._submit_runs(runs)
+
+        # Removals first: APScheduler dispatched them during its pass, before the
+        # submission events it collected.
+        for job_id, jobstore_alias in removed:
+            self._job_removed(job_id, jobstore_alias)
+
+        for event in events:
+            self._dispatch_event(event)
+
+        # A job that could not be processed is still due; the loop decides when to
+        # try again (see BlockingScheduler._run_pass()). The other jobs of the pass
+        # have been handled completely by now.
+        if failure is not None:
+            raise failure
+
+        return self._wait_seconds(next_wakeup_time)
+
+    def _collect_due_runs(self, now, runs, removed):
+        """
+        Phase 1 of a pass; called with the job store lock held.
+
+        Appends ``(job, executor, run_times, jobstore_alias)`` to ``runs`` for every
+        run to submit and ``(job_id, jobstore_alias)`` to ``removed`` for every job
+        taken out of its store. Returns the earliest time the next pass is needed
+        (``None`` if no store has a scheduled job) and the first exception raised
+        while processing a job (``None`` if there was none): one failing job (a
+        trigger that raises, a store that cannot update it) must not keep the others
+        from running.
+
+        """
+        next_wakeup_time = None
+        failure = None
+        for jobstore_alias, jobstore in self._jobstores.items():
+            try:
+                due_jobs = jobstore.get_due_jobs(now)
+            except Exception as e:
+                self._logger.warning(
+                    "Error getting due jobs from job store %r: %s", jobstore_alias, e
+                )
+                retry_wakeup_time = now + timedelta(
+                    seconds=self.jobstore_retry_interval
+                )
+                if not next_wakeup_time or next_wakeup_time > retry_wakeup_time:
+                    next_wakeup_time = retry_wakeup_time
+
+                continue
+
+            for job in due_jobs:
+                try:
+                    self._collect_job_run(
+                        job, jobstore_alias, jobstore, now, runs, removed
+                    )
+                except Exception as exc:
+                    if failure is None:
+                        failure = exc
+
+            jobstore_next_run_time = jobstore.get_next_run_time()
+            if jobstore_next_run_time and (
+                next_wakeup_time is None or jobstore_next_run_time < next_wakeup_time
+            ):
+                next_wakeup_time = jobstore_next_run_time.astimezone(self.timezone)
+
+        return next_wakeup_time, failure
+
+    def _collect_job_run(self, job, jobstore_alias, jobstore, now, runs, removed):
+        """Phase 1 for one due job: queue its run, then reschedule or remove it."""
+        try:
+            executor = self._lookup_executor(job.executor)
+        except BaseException:
+            self._logger.error(
+                'Executor lookup ("%s") failed for job "%s" -- removing it from the '
+                "job store",
+                job.executor,
+                job,
+            )
+            self._remove_due_job(job, jobstore_alias, jobstore, removed)
+            return
+
+        run_times = job._get_run_times(now)
+        if run_times and job.coalesce:
+            run_times = run_times[-1:]
+
+        if not run_times:
+            return
+
+        runs.append((job, executor, run_times, jobstore_alias))
+
+        # Reschedule the job if its trigger fires again, otherwise it is finished.
+        next_run_time = job.trigger.get_next_fire_time(run_times[-1], now)
+        if next_run_time:
+            job._modify(next_run_time=next_run_time)
+            jobstore.update_job(job)
+        else:
+            self._remove_due_job(job, jobstore_alias, jobstore, removed)
+
+    def _remove_due_job(self, job, jobstore_alias, jobstore, removed):
+        try:
+            jobstore.remove_job(job.id)
+        except JobLookupError:
+            # Already gone (removed by another party); nothing left to announce.
+            return
+
+        removed.append((job.id, jobstore_alias))
+
+    def _submit_runs(self, runs):
+        """
+        Phase 2 of a pass: hand each run to its executor, with no lock held (an
+        executor may run the job right away, as DebugExecutor does).
+
+        :return: the submission events to dispatch
+
+        """
+        events = []
+        for job, executor, run_times, jobstore_alias in runs:
+            try:
+                executor.submit_job(job, run_times)
+            except MaxInstancesReachedError:
+                self._logger.warning(
+                    'Execution of job "%s" skipped: maximum number of running '
+                    "instances reached (%d)",
+                    job,
+                    job.max_instances,
+                )
+                events.append(
+                    JobSubmissionEvent(
+                        EVENT_JOB_MAX_INSTANCES, job.id, jobstore_alias, run_times
+                    )
+                )
+            except BaseException:
+                self._logger.exception(
+                    'Error submitting job "%s" to executor "%s"', job, job.executor
+                )
+            else:
+                events.append(
+                    JobSubmissionEvent(
+                        EVENT_JOB_SUBMITTED, job.id, jobstore_alias, run_times
+                    )
+                )
+
+        return events
+
+    def _wait_seconds(self, next_wakeup_time):
+        """
+        How long the loop may sleep after a pass, in seconds (``None``: until woken).
+
+        Computed from absolute instants (timestamps), so a DST change between now and
+        the wakeup time never lengthens or shortens the sleep.
+
+        """
+        if self.state == STATE_PAUSED:
+            self._logger.debug("Scheduler is paused; waiting until resume() is called")
+            return None
+
+        if next_wakeup_time is None:
+            self._logger.debug("No jobs; waiting until a job is added")
+            return None
+
+        now = datetime.now(self.timezone)
+        wait_seconds = min(
+            max(next_wakeup_time.timestamp() - now.timestamp(), 0), TIMEOUT_MAX
+        )
+        self._logger.debug(
+            "Next wakeup is due at %s (in %f seconds)", next_wakeup_time, wait_seconds
+        )
+        return wait_seconds
+
+
+def _encode_for_json(obj):
+    """
+    ``default`` hook of export_jobs(): objects whose state is a mapping are written as
+    their class reference plus that state, anything else as a base64 pickle.
+
+    """
+    if hasattr(obj, "__getstate__") and hasattr(obj, "__setstate__"):
+        state = obj.__getstate__()
+        if isinstance(state, Mapping):
+            return {
+                "__apscheduler_class__": obj_to_ref(obj.__class__),
+                "__apscheduler_state__": state,
+            }
+
+    import pickle
+    from base64 import b64encode
+
+    data = pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
+    return {"__apscheduler_pickle__": b64encode(data).decode("ascii")}
+
+
+def _decode_from_json(dct):
+    """``object_hook`` of import_jobs(): the inverse of _encode_for_json()."""
+    if pickle_data := dct.get("__apscheduler_pickle__"):
+        import pickle
+        from base64 import b64decode
+
+        return pickle.loads(b64decode(pickle_data))
+
+    if class_ref := dct.get("__apscheduler_class__"):
+        if state := dct.get("__apscheduler_state__"):
+            cls = ref_to_obj(class_ref)
+            try:
+                obj = object.__new__(cls)
+            except TypeError:
+                # Classes over a native base (our triggers) must be created by their
+                # own __new__, as pickle does.
+                obj = cls.__new__(cls)
+            obj.__setstate__(state)
+            return obj
+
+    return dct

@@ -1,10 +1,68 @@
-from apscheduler.schedulers.base import BaseScheduler
+from threading import TIMEOUT_MAX, Event
+
+from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 
 
 class BlockingScheduler(BaseScheduler):
     """
     A scheduler that runs in the foreground
     (:meth:`~apscheduler.schedulers.base.BaseScheduler.start` will block).
-
-    Its engine arrives with the scheduler core.
     """
+
+    # Set by wakeup() and shutdown(); the loop sleeps on it between passes.
+    _event = None
+
+    def start(self, *args, **kwargs):
+        self._prepare_wakeup_event()
+        super().start(*args, **kwargs)
+        self._main_loop()
+
+    def shutdown(self, wait=True):
+        super().shutdown(wait)
+        self._event.set()
+
+    def wakeup(self):
+        self._event.set()
+
+    def _prepare_wakeup_event(self):
+        # A fresh event after a shutdown (which leaves it set), so that a loop still
+        # winding down from the previous run cannot take the new run's wakeups.
+        if self._event is None or self._event.is_set():
+            self._event = Event()
+
+    def _main_loop(self):
+        # The loop belongs to the event it was started with: once a restart has
+        # replaced the event, a loop left over from the previous run ends.
+        event = self._event
+        wait_seconds = TIMEOUT_MAX
+        while self.state != STATE_STOPPED and self._event is event:
+            self._wait_for_wakeup(event, wait_seconds)
+            if self.state == STATE_STOPPED or self._event is not event:
+                break
+
+            wait_seconds = self._run_pass()
+
+    @staticmethod
+    def _wait_for_wakeup(event, wait_seconds):
+        # Event.wait() returns early for a wakeup or a shutdown. In the main thread it
+        # is interrupted by signals, so Ctrl+C stops a blocking start() at once.
+        event.wait(TIMEOUT_MAX if wait_seconds is None else wait_seconds)
+        event.clear()
+
+    def _run_pass(self):
+        """
+        Run one pass of :meth:`_process_jobs` and return how long to sleep afterwards.
+
+        Differs from APScheduler: an exception escaping a pass is logged and the loop
+        tries again after ``jobstore_retry_interval`` seconds (or an earlier wakeup);
+        APScheduler let it end the loop, leaving a scheduler that reports itself
+        running but never runs a job again.
+        """
+        try:
+            return self._process_jobs()
+        except Exception:
+            self._logger.exception(
+                "Error processing jobs -- trying again in %s seconds",
+                self.jobstore_retry_interval,
+            )
+            return self.jobstore_retry_interval
