@@ -4,7 +4,8 @@
 //! `apscheduler.triggers`: it stores the attributes the reference's trigger has and
 //! computes `get_next_fire_time` with the core; the Python class adds the constructor
 //! logic that must stay patchable (`get_localzone`, `datetime.now`), pickling, `str` and
-//! `repr`.
+//! `repr`. `MemoryJobStore` is the native base of the job store of that name, and
+//! `ThreadPool` the queue and worker loop under `ThreadPoolExecutor`.
 
 mod calendarinterval;
 mod combining;
@@ -12,6 +13,7 @@ mod common;
 mod cron;
 mod date;
 mod datetimes;
+mod executor;
 mod interval;
 mod jobstores;
 mod zones;
@@ -26,6 +28,8 @@ fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<calendarinterval::PyCalendarIntervalTrigger>()?;
     module.add_class::<date::PyDateTrigger>()?;
     module.add_class::<jobstores::PyMemoryJobStore>()?;
+    module.add_class::<executor::PyThreadPool>()?;
+    module.add_class::<executor::PyThreadPoolWorker>()?;
     module.add_function(wrap_pyfunction!(cron::parse_field, module)?)?;
     module.add_function(wrap_pyfunction!(cron::expression_next_value, module)?)?;
     module.add_function(wrap_pyfunction!(combining::and_next_fire_time, module)?)?;

@@ -1,0 +1,181 @@
+//! The native part of `apscheduler.executors.pool.ThreadPoolExecutor`: its job queue
+//! (`ThreadPool`) and the loop its worker threads run (`ThreadPoolWorker.run`).
+//!
+//! The Python side starts each worker as a `threading.Thread` whose target is
+//! `ThreadPoolWorker.run`, so the thread has the name and daemon flag users expect and
+//! keeps its Python thread state for its whole life; attaching a plain Rust thread to
+//! Python for every job would cost a thread state per call (`PERF-NOTES.md`). The loop
+//! waits for work with the GIL released and takes it only to run a job and report.
+
+use std::num::NonZeroUsize;
+
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+use crate::executor::{Closed, Submitted, Worker, WorkerPool};
+
+/// One submitted job: a worker calls `func(*args)` and reports the outcome to
+/// `executor` for `job`, as the reference's future callback does.
+struct WorkItem {
+    executor: Py<PyAny>,
+    func: Py<PyAny>,
+    job: Py<PyAny>,
+    args: Py<PyTuple>,
+}
+
+impl WorkItem {
+    fn run(&self, py: Python<'_>) {
+        let job = self.job.bind(py);
+        let outcome = self.func.bind(py).call1(self.args.bind(py));
+        let reported = match outcome {
+            Ok(events) => report_success(self.executor.bind(py), job, events),
+            Err(error) => report_error(self.executor.bind(py), job, error),
+        };
+        if let Err(error) = reported {
+            log_callback_error(job, error);
+        }
+    }
+}
+
+fn report_success<'py>(executor: &Bound<'py, PyAny>, job: &Bound<'py, PyAny>, events: Bound<'py, PyAny>) -> PyResult<()> {
+    let py = executor.py();
+    let job_id = job.getattr(intern!(py, "id"))?;
+    executor.call_method1(intern!(py, "_run_job_success"), (job_id, events))?;
+    Ok(())
+}
+
+fn report_error<'py>(executor: &Bound<'py, PyAny>, job: &Bound<'py, PyAny>, error: PyErr) -> PyResult<()> {
+    let py = executor.py();
+    let traceback = error.traceback(py);
+    let exception = error.into_value(py).into_bound(py);
+    let job_id = job.getattr(intern!(py, "id"))?;
+    // The reference's callback tests `if exc:`; an exception object that is false goes
+    // down the success branch, where reading the result raises it again.
+    if !exception.is_truthy()? {
+        return Err(PyErr::from_value(exception.into_any()));
+    }
+    executor.call_method1(intern!(py, "_run_job_error"), (job_id, exception, traceback))?;
+    Ok(())
+}
+
+/// An exception from `_run_job_success` / `_run_job_error` (or from reading `job.id`)
+/// goes where concurrent.futures sends an exception raised by a future's callback: to
+/// the `concurrent.futures` logger. The worker goes on with the next job.
+// Differs from APScheduler: the message names the job, as there is no future to name,
+// and a BaseException (`SystemExit` from a listener) is logged too instead of ending
+// the worker thread.
+fn log_callback_error(job: &Bound<'_, PyAny>, error: PyErr) {
+    let py = job.py();
+    let exception = error.value(py).clone();
+    let logged = (|| -> PyResult<()> {
+        let logger = py.import(intern!(py, "logging"))?.call_method1(intern!(py, "getLogger"), ("concurrent.futures",))?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item(intern!(py, "exc_info"), &exception)?;
+        logger.call_method(intern!(py, "error"), ("exception calling callback for %r", job), Some(&kwargs))?;
+        Ok(())
+    })();
+    if let Err(logging_error) = logged {
+        logging_error.write_unraisable(py, Some(job));
+    }
+}
+
+/// The queue of a `ThreadPoolExecutor`, and the count of its workers.
+#[pyclass(frozen, module = "apscheduler._core", name = "ThreadPool")]
+pub struct PyThreadPool {
+    pool: WorkerPool<WorkItem>,
+}
+
+#[pymethods]
+impl PyThreadPool {
+    #[new]
+    fn new(max_workers: usize) -> PyResult<Self> {
+        let max_workers = NonZeroUsize::new(max_workers).ok_or_else(|| PyValueError::new_err("max_workers must be greater than 0"))?;
+        Ok(PyThreadPool { pool: WorkerPool::new(max_workers) })
+    }
+
+    #[getter]
+    fn max_workers(&self) -> usize {
+        self.pool.max_workers()
+    }
+
+    /// Queues `func(*args)`, whose outcome is reported to `executor._run_job_success` or
+    /// `executor._run_job_error` for `job`. Returns the index of a worker the caller must
+    /// start now (as concurrent.futures would), or `None`.
+    fn submit(&self, executor: Py<PyAny>, func: Py<PyAny>, job: Py<PyAny>, args: Py<PyTuple>) -> PyResult<Option<usize>> {
+        match self.pool.submit(WorkItem { executor, func, job, args }) {
+            Ok(Submitted::Queued) => Ok(None),
+            Ok(Submitted::StartWorker(index)) => Ok(Some(index)),
+            Err(Closed(item)) => {
+                drop(item);
+                Err(PyRuntimeError::new_err("cannot schedule new futures after shutdown"))
+            }
+        }
+    }
+
+    /// A handle whose `run` is the target of a new worker thread.
+    fn worker(&self) -> PyThreadPoolWorker {
+        PyThreadPoolWorker { worker: self.pool.worker() }
+    }
+
+    /// Called when the thread `submit` asked for could not be started.
+    fn worker_not_started(&self) {
+        self.pool.worker_not_started();
+    }
+
+    /// Refuses further jobs; the workers run the queued ones, then end. Returns `False`
+    /// if it was already closed.
+    fn close(&self) -> bool {
+        self.pool.close()
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.pool.is_closed()
+    }
+
+    /// Removes the jobs no worker has taken yet, as `(executor, job)` pairs.
+    fn drain(&self) -> Vec<(Py<PyAny>, Py<PyAny>)> {
+        self.pool.drain().into_iter().map(|item| (item.executor, item.job)).collect()
+    }
+
+    /// Jobs waiting for a worker.
+    #[getter]
+    fn queued(&self) -> usize {
+        self.pool.queued()
+    }
+
+    /// Workers started so far.
+    #[getter]
+    fn started(&self) -> usize {
+        self.pool.started()
+    }
+}
+
+/// One worker's end of a `ThreadPool`. It does not keep the pool open, so workers end
+/// when their executor is shut down or garbage-collected, as concurrent.futures'
+/// workers do.
+#[pyclass(frozen, module = "apscheduler._core", name = "ThreadPoolWorker")]
+pub struct PyThreadPoolWorker {
+    worker: Worker<WorkItem>,
+}
+
+#[pymethods]
+impl PyThreadPoolWorker {
+    /// Runs jobs until the pool is closed and empty. Nothing a job or a report raises
+    /// ends the loop.
+    fn run(&self, py: Python<'_>) {
+        // A queued job is taken without letting go of the GIL: releasing it between
+        // jobs would hand it to another thread each time (and wake it), which costs
+        // more than the job. The interpreter still switches threads at its usual
+        // interval while a job runs.
+        while let Some(item) = self.worker.try_next().or_else(|| py.detach(|| self.worker.next())) {
+            item.run(py);
+            // The job's objects are released before the worker counts as idle, as
+            // concurrent.futures does, and while attached.
+            drop(item);
+            self.worker.finished();
+        }
+    }
+}
