@@ -1,12 +1,55 @@
-from apscheduler.executors.base import BaseExecutor
+"""
+Executors that run jobs in a pool of threads or processes.
+
+``ThreadPoolExecutor`` runs its jobs in a native pool (``apscheduler.executors.
+_threadpool``) whose threads are named, started and stopped as those of a
+:class:`concurrent.futures.ThreadPoolExecutor`. ``ProcessPoolExecutor`` uses
+:mod:`concurrent.futures` itself.
+"""
+
+import concurrent.futures
+import multiprocessing
+from abc import abstractmethod
+from concurrent.futures.process import BrokenProcessPool
+
+from apscheduler.executors import _threadpool
+from apscheduler.executors.base import BaseExecutor, run_job
 
 
 class BasePoolExecutor(BaseExecutor):
     """
-    Base class for the executors that hand jobs to a :mod:`concurrent.futures` pool.
-
-    Its engine arrives with the scheduler core.
+    Base class for the executors that hand jobs to a pool with the interface of
+    :class:`concurrent.futures.Executor` (``submit`` returning a future, ``shutdown``).
     """
+
+    @abstractmethod
+    def __init__(self, pool):
+        super().__init__()
+        self._pool = pool
+
+    def _do_submit_job(self, job, run_times):
+        def report(future):
+            # concurrent.futures futures have no exception_info(); the futures backport
+            # for Python 2 had one, and a third-party pool may still offer it.
+            if hasattr(future, "exception_info"):
+                exc, tb = future.exception_info()
+            else:
+                exc = future.exception()
+                tb = getattr(exc, "__traceback__", None)
+            if exc:
+                self._run_job_error(job.id, exc, tb)
+            else:
+                self._run_job_success(job.id, future.result())
+
+        # run_job is read from this module's namespace at each submission, so that it
+        # can be patched.
+        future = self._pool.submit(
+            run_job, job, job._jobstore_alias, run_times, self._logger.name
+        )
+        future.add_done_callback(report)
+
+    def shutdown(self, wait=True):
+        self._pool.shutdown(wait)
 
 
 class ThreadPoolExecutor(BasePoolExecutor):
@@ -19,8 +62,21 @@ class ThreadPoolExecutor(BasePoolExecutor):
     :param pool_kwargs: dict of keyword arguments to pass to the underlying
         ThreadPoolExecutor constructor
 
-    Its engine arrives with the scheduler core.
+    The pool is native: workers take jobs from a Rust queue with the GIL released.
+    It takes the same keyword arguments as :class:`concurrent.futures.ThreadPoolExecutor`
+    (``thread_name_prefix``, ``initializer``, ``initargs``).
     """
+
+    def __init__(self, max_workers=10, pool_kwargs=None):
+        pool_kwargs = pool_kwargs or {}
+        pool = _threadpool.ThreadPoolExecutor(int(max_workers), **pool_kwargs)
+        super().__init__(pool)
+
+    def _do_submit_job(self, job, run_times):
+        # The same call as BasePoolExecutor's, without a future: the worker reports to
+        # _run_job_success / _run_job_error itself.
+        args = (job, job._jobstore_alias, run_times, self._logger.name)
+        self._pool._submit_job(self, run_job, job, args)
 
 
 class ProcessPoolExecutor(BasePoolExecutor):
@@ -32,6 +88,28 @@ class ProcessPoolExecutor(BasePoolExecutor):
     :param max_workers: the maximum number of spawned processes.
     :param pool_kwargs: dict of keyword arguments to pass to the underlying
         ProcessPoolExecutor constructor
-
-    Its engine arrives with the scheduler core.
     """
+
+    def __init__(self, max_workers=10, pool_kwargs=None):
+        # The caller's dict is completed in place, as the reference does. "spawn"
+        # because forking a process with running threads can deadlock the child.
+        self.pool_kwargs = pool_kwargs or {}
+        self.pool_kwargs.setdefault("mp_context", multiprocessing.get_context("spawn"))
+        pool = concurrent.futures.ProcessPoolExecutor(
+            int(max_workers), **self.pool_kwargs
+        )
+        super().__init__(pool)
+
+    def _do_submit_job(self, job, run_times):
+        try:
+            super()._do_submit_job(job, run_times)
+        except BrokenProcessPool:
+            # A worker process died (killed, out of memory): start a new pool of the
+            # same size and submit there.
+            self._logger.warning(
+                "Process pool is broken; replacing pool with a fresh instance"
+            )
+            self._pool = self._pool.__class__(
+                self._pool._max_workers, **self.pool_kwargs
+            )
+            super()._do_submit_job(job, run_times)
