@@ -517,3 +517,21 @@ def test_broken_process_pool_is_replaced(caplog):
     assert [r.getMessage() for r in caplog.records] == [
         "Process pool is broken; replacing pool with a fresh instance"
     ]
+
+
+def test_subclass_with_a_concurrent_futures_pool_of_its_own():
+    import concurrent.futures
+
+    class Custom(ThreadPoolExecutor):
+        def __init__(self):
+            super().__init__()
+            self._pool.shutdown()
+            self._pool = concurrent.futures.ThreadPoolExecutor(2)
+
+    executor = Custom()
+    scheduler = helpers.StubScheduler()
+    executor.start(scheduler, "custom")
+    executor.submit_job(FakeJob("five", five), [now()])
+    [event] = scheduler.wait_for(1)
+    executor.shutdown()
+    assert event.retval == 5

@@ -18,6 +18,8 @@ use crate::executor::{Closed, Submitted, Worker, WorkerPool};
 
 /// One submitted job: a worker calls `func(*args)` and reports the outcome to
 /// `executor` for `job`, as the reference's future callback does.
+// Differs from APScheduler: the report always comes from the worker. The reference's
+// comes from the submitting thread when the job ends before the callback is attached.
 struct WorkItem {
     executor: Py<PyAny>,
     func: Py<PyAny>,

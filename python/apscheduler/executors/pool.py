@@ -73,10 +73,15 @@ class ThreadPoolExecutor(BasePoolExecutor):
         super().__init__(pool)
 
     def _do_submit_job(self, job, run_times):
+        pool = self._pool
+        if not isinstance(pool, _threadpool.ThreadPoolExecutor):
+            # A subclass gave itself a concurrent.futures-style pool of its own.
+            return super()._do_submit_job(job, run_times)
+
         # The same call as BasePoolExecutor's, without a future: the worker reports to
         # _run_job_success / _run_job_error itself.
         args = (job, job._jobstore_alias, run_times, self._logger.name)
-        self._pool._submit_job(self, run_job, job, args)
+        pool._submit_job(self, run_job, job, args)
 
 
 class ProcessPoolExecutor(BasePoolExecutor):
