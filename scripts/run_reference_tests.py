@@ -50,7 +50,16 @@ GATING = [
     "tests/test_expressions.py",
     "tests/test_util.py",
     "tests/test_job.py",
+    "tests/test_jobstores.py",
+    "tests/test_schedulers.py",
 ]
+
+# Tests of a gating file that belong to parts not built yet, deselected by pytest -k
+# so that the rest of the file still gates. Each entry says what it waits for.
+NOT_YET = {
+    # the asyncio scheduler and executor arrive with the framework schedulers
+    "tests/test_schedulers.py": "not TestAsyncIOScheduler",
+}
 
 
 @dataclass
@@ -246,6 +255,8 @@ def run_file(
         "-q",
         rel,
     ]
+    if gating and rel in NOT_YET:
+        cmd += ["-k", NOT_YET[rel]]
     start = time.monotonic()
     # own session, so that a time-out also ends the processes the tests started
     proc = subprocess.Popen(
