@@ -14,7 +14,7 @@
 //! reference's too (its idle semaphore), and keeping it keeps the thread counts equal.
 
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -40,6 +40,8 @@ struct Counts {
     idle: AtomicUsize,
     /// Workers started or being started.
     started: AtomicUsize,
+    /// Set in a forked child, whose copy of the pool belongs to the parent.
+    abandoned: AtomicBool,
 }
 
 /// A multi-producer queue of `T` served by up to `max_workers` workers.
@@ -130,6 +132,16 @@ impl<T> WorkerPool<T> {
     pub fn queued(&self) -> usize {
         self.receiver.len()
     }
+
+    /// Marks the pool as left behind by a fork: in the child, the channel's waits may
+    /// have been cut in the middle by the fork (its internal locks are taken by workers
+    /// that wait without the GIL, and those threads do not exist in the child), so the
+    /// child must never use it again. A worker that goes on in the child (the one that
+    /// forked, from a job) sees [`Worker::abandoned`] and stops. Only an atomic is
+    /// written; the channel is not touched.
+    pub fn abandon(&self) {
+        self.counts.abandoned.store(true, Ordering::Release);
+    }
 }
 
 impl<T> Worker<T> {
@@ -148,6 +160,12 @@ impl<T> Worker<T> {
     /// Records that this worker has finished an item and is free for another.
     pub fn finished(&self) {
         self.counts.idle.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Whether the pool was abandoned ([`WorkerPool::abandon`]): the worker must then
+    /// end without touching the queue again.
+    pub fn abandoned(&self) -> bool {
+        self.counts.abandoned.load(Ordering::Acquire)
     }
 }
 
@@ -218,6 +236,16 @@ mod tests {
         drop(pool);
         assert_eq!(worker.next(), Some(7));
         assert_eq!(worker.next(), None);
+    }
+
+    #[test]
+    fn an_abandoned_pool_tells_its_workers() {
+        let pool = pool::<u32>(1);
+        let worker = pool.worker();
+        assert!(!worker.abandoned());
+        pool.abandon();
+        assert!(worker.abandoned());
+        assert!(pool.worker().abandoned());
     }
 
     #[test]

@@ -28,9 +28,12 @@ struct WorkItem {
 }
 
 impl WorkItem {
-    fn run(&self, py: Python<'_>) {
+    fn call<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.func.bind(py).call1(self.args.bind(py))
+    }
+
+    fn report<'py>(&self, py: Python<'py>, outcome: PyResult<Bound<'py, PyAny>>) {
         let job = self.job.bind(py);
-        let outcome = self.func.bind(py).call1(self.args.bind(py));
         let reported = match outcome {
             Ok(events) => report_success(self.executor.bind(py), job, events),
             Err(error) => report_error(self.executor.bind(py), job, error),
@@ -86,6 +89,10 @@ fn log_callback_error(job: &Bound<'_, PyAny>, error: PyErr) {
 /// The queue of a `ThreadPoolExecutor`, and the count of its workers.
 #[pyclass(frozen, module = "apscheduler._core", name = "ThreadPool")]
 pub struct PyThreadPool {
+    // Fork safety: the pool's own lock (around its sender) is only taken with the GIL
+    // held and never across Python code, so it is free at a fork (`os.fork()` runs with
+    // the GIL). The channel is not: workers wait on it with the GIL released, so a
+    // forked child replaces the whole queue and abandons this one (`abandon`).
     pool: WorkerPool<WorkItem>,
 }
 
@@ -137,6 +144,15 @@ impl PyThreadPool {
         self.pool.is_closed()
     }
 
+    /// Called in a forked child, whose copy of this queue belongs to the parent: the
+    /// child's pool replaces it and must never use it again (see
+    /// `WorkerPool::abandon`). A worker still running in the child, the one whose job
+    /// forked, then ends once that job returns, without reporting it: the run is the
+    /// parent's, and the parent reports it.
+    fn abandon(&self) {
+        self.pool.abandon();
+    }
+
     /// Removes the jobs no worker has taken yet, as `(executor, job)` pairs.
     fn drain(&self) -> Vec<(Py<PyAny>, Py<PyAny>)> {
         self.pool.drain().into_iter().map(|item| (item.executor, item.job)).collect()
@@ -166,14 +182,24 @@ pub struct PyThreadPoolWorker {
 #[pymethods]
 impl PyThreadPoolWorker {
     /// Runs jobs until the pool is closed and empty. Nothing a job or a report raises
-    /// ends the loop.
+    /// ends the loop. In a forked child (the pool abandoned), the loop ends as soon as
+    /// the job or report that forked returns.
     fn run(&self, py: Python<'_>) {
         // A queued job is taken without letting go of the GIL: releasing it between
         // jobs would hand it to another thread each time (and wake it), which costs
         // more than the job. The interpreter still switches threads at its usual
         // interval while a job runs.
-        while let Some(item) = self.worker.try_next().or_else(|| py.detach(|| self.worker.next())) {
-            item.run(py);
+        while !self.worker.abandoned() {
+            let Some(item) = self.worker.try_next().or_else(|| py.detach(|| self.worker.next())) else {
+                return;
+            };
+            let outcome = item.call(py);
+            if self.worker.abandoned() {
+                // The job forked and this is the child: the run and its report are the
+                // parent's (the child's executor no longer counts it).
+                return;
+            }
+            item.report(py, outcome);
             // The job's objects are released before the worker counts as idle, as
             // concurrent.futures does, and while attached.
             drop(item);

@@ -14,6 +14,10 @@ use crate::time::civil::naive_to_micros;
 
 #[pyclass(subclass, module = "apscheduler._core", name = "MemoryJobStore")]
 pub struct PyMemoryJobStore {
+    // Fork safety: this lock is only ever taken by a thread that holds the GIL, and let
+    // go before any Python code runs or the GIL is released. `os.fork()` runs with the
+    // GIL held by the forking thread, so no thread holds the lock at the fork and a
+    // forked child finds it free; nothing needs resetting in the child.
     jobs: Mutex<OrderedJobs<Py<PyAny>>>,
 }
 

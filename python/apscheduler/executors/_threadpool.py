@@ -61,6 +61,26 @@ def _close_at_exit():
 # Runs before the interpreter joins non-daemon threads (atexit would run after).
 threading._register_atexit(_close_at_exit)
 
+# Native queues that a fork left behind, kept alive for good in the child (see
+# ThreadPoolExecutor._after_fork_in_child).
+_abandoned_queues = []
+
+
+def _after_fork_in_child():
+    # A forked child has only the thread that forked: none of the workers exist there,
+    # and one of them may have held a lock of the native queue at the moment of the
+    # fork (workers wait on it without the GIL), which would deadlock the child at its
+    # first submission. Each pool gets a fresh queue, lock and set of threads; new
+    # workers start on demand as usual.
+    global _worker_threads
+    _worker_threads = weakref.WeakSet()
+    for pool in list(_live_pools):
+        pool._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
 
 def _initialize_then_run(worker, pool_ref, initializer, initargs):
     """A worker's target when the pool has an initializer."""
@@ -159,6 +179,21 @@ class ThreadPoolExecutor:
                 executor._run_job_error(job.id, BrokenThreadPool(self._broken), None)
             except Exception:
                 _futures_logger.exception("exception calling callback for %r", job)
+
+    def _after_fork_in_child(self):
+        # The old queue belongs to the parent: the jobs queued there are the parent's
+        # to run, and its channel may be locked by a worker that no longer exists, so
+        # it is neither used, closed nor freed (freeing it wakes its waiters, under
+        # those locks). abandon() only sets a flag, which ends the worker that forked
+        # (if a job of this pool did) once its job returns.
+        self._queue.abandon()
+        _abandoned_queues.append(self._queue)
+        self._queue = _NativeQueue(self._queue.max_workers)
+        if self._shutdown:
+            self._queue.close()
+        self._threads = set()
+        self._joining = set()
+        self._shutdown_lock = threading.Lock()
 
     def shutdown(self, wait=True):
         current = threading.current_thread()

@@ -34,6 +34,13 @@ class BackgroundScheduler(BlockingScheduler):
         )
         self._thread.start()
 
+    def _after_fork_in_child(self):
+        super()._after_fork_in_child()
+        # The scheduler's thread does not exist in a forked child (or it is the thread
+        # that forked, whose loop ends now that the scheduler is stopped); start()
+        # creates a new one.
+        self._thread = None
+
     def shutdown(self, *args, **kwargs):
         super().shutdown(*args, **kwargs)
         thread = self._thread

@@ -1,5 +1,8 @@
+import os
 import sys
+import threading
 import warnings
+import weakref
 from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping, MutableMapping
 from contextlib import ExitStack
@@ -157,6 +160,7 @@ class BaseScheduler(metaclass=ABCMeta):
         # only, never around other code.
         self._state_lock = Lock()
         self.state = STATE_STOPPED
+        _register_for_fork(self)
         self.configure(gconfig, **options)
 
     def __getstate__(self):
@@ -217,6 +221,9 @@ class BaseScheduler(metaclass=ABCMeta):
             raise SchedulerAlreadyRunningError
 
         self._check_uwsgi()
+        # Again for a subclass whose constructor does not call ours.
+        _register_for_fork(self)
+        self.__dict__.pop("_stopped_by_fork", None)
 
         # The defaults are added before the locks are taken, so that the "added"
         # events reach the listeners without any lock held.
@@ -259,6 +266,11 @@ class BaseScheduler(metaclass=ABCMeta):
         """
         with self._state_lock:
             if self.state == STATE_STOPPED:
+                # A scheduler stopped by a fork was running as far as the code that
+                # forked knows (post-fork hooks of pre-forking servers commonly shut
+                # it down), so that first shutdown succeeds as with the reference.
+                if self.__dict__.pop("_stopped_by_fork", False):
+                    return
                 raise SchedulerNotRunningError
 
             self.state = STATE_STOPPED
@@ -1231,6 +1243,61 @@ class BaseScheduler(metaclass=ABCMeta):
         """Creates a reentrant lock object."""
         return RLock()
 
+    def _locks_for_fork(self):
+        """
+        The locks the forking thread takes before a fork (see the fork handlers at the
+        end of this module): those that guard the job stores, executors and listeners.
+        None of them is ever held while waiting for another thread.
+
+        """
+        names = ("_listeners_lock", "_executors_lock", "_jobstores_lock")
+        return [lock for lock in map(self.__dict__.get, names) if lock is not None]
+
+    def _after_fork_in_child(self):
+        """
+        Leave the copy of this scheduler in a forked child stopped, with new locks and
+        its memory-stored jobs pending, so that :meth:`start` starts it again there.
+
+        """
+        # Any of these locks may have been held by a thread that does not exist here.
+        self._state_lock = Lock()
+        for name in ("_listeners_lock", "_executors_lock", "_jobstores_lock"):
+            if name in self.__dict__:
+                setattr(self, name, self._create_lock())
+
+        # The executors count the runs going on in the parent, which never end here
+        # (max_instances would hold those jobs back for good), and their locks may be
+        # held too. start() starts them again.
+        for executor in list(getattr(self, "_executors", {}).values()):
+            instances = getattr(executor, "_instances", None)
+            if instances is not None:
+                instances.clear()
+            if getattr(executor, "_lock", None) is not None:
+                executor._lock = self._create_lock()
+
+        # BlockingScheduler's wakeup event: the loop thread (gone) may have been
+        # inside it. A loop still running here (the thread that forked) ends.
+        if getattr(self, "_event", None) is not None:
+            self._event = None
+
+        if self.state == STATE_STOPPED:
+            return
+
+        self.state = STATE_STOPPED
+        self._stopped_by_fork = True
+        # The jobs of memory job stores become pending again, as if added to the
+        # stopped scheduler, so that get_jobs() lists them and start() schedules them
+        # anew. Other job stores may keep their jobs outside the process (a database
+        # that the parent goes on using), so they are left as they are.
+        pending = []
+        for alias, store in list(getattr(self, "_jobstores", {}).items()):
+            if isinstance(store, MemoryJobStore):
+                for job in store.get_all_jobs():
+                    job._jobstore_alias = None
+                    pending.append((job, alias, False))
+                store.remove_all_jobs()
+        self._pending_jobs[:0] = pending
+
     #
     # Job processing
     #
@@ -1443,6 +1510,93 @@ class BaseScheduler(metaclass=ABCMeta):
             "Next wakeup is due at %s (in %f seconds)", next_wakeup_time, wait_seconds
         )
         return wait_seconds
+
+
+#
+# Fork safety
+#
+# Forking copies only the thread that forks. A lock that another thread held at that
+# moment stays held for good in the child, which deadlocks at its first use, and the
+# child has neither the scheduler's thread nor the executors' workers. Hence:
+#
+# - before the fork, the forking thread takes every scheduler's locks (in one order),
+#   so that no other thread is halfway through changing job stores, executors or
+#   listeners when the process is copied;
+# - after it, the parent lets them go; the child gets each scheduler stopped, with new
+#   locks (BaseScheduler._after_fork_in_child()). The thread pool resets itself in the
+#   child (apscheduler.executors._threadpool), and the memory job store's native lock
+#   is never held at a fork (os.fork() runs with the GIL, which that lock is only
+#   taken under).
+#
+# Differs from APScheduler: its child inherits a scheduler that says it is running but
+# has no thread, so none of its jobs ever runs there and start() raises
+# SchedulerAlreadyRunningError (and a lock held in the parent at the fork may deadlock
+# it). Here the child's scheduler is stopped: running is False, get_jobs() lists the
+# jobs of its memory job stores (pending again), start() runs them with new threads,
+# and shutdown() raises SchedulerNotRunningError as on any stopped scheduler.
+
+# Every scheduler of the process, by id(), as weak references: the handlers must not
+# keep a scheduler alive (and a subclass need not be hashable).
+_schedulers = {}
+# The locks the before-fork handler took, for the thread that forks.
+_held_for_fork = threading.local()
+
+
+def _register_for_fork(scheduler):
+    key = id(scheduler)
+    known = _schedulers.get(key)
+    if known is not None and known() is scheduler:
+        return
+
+    def forget(ref, key=key):
+        if _schedulers.get(key) is ref:
+            _schedulers.pop(key, None)
+
+    _schedulers[key] = weakref.ref(scheduler, forget)
+
+
+def _live_schedulers():
+    # list() of a dict view is atomic under the GIL, whatever other threads do.
+    schedulers = [ref() for ref in list(_schedulers.values())]
+    return [scheduler for scheduler in schedulers if scheduler is not None]
+
+
+def _before_fork():
+    held = []
+    try:
+        for scheduler in _live_schedulers():
+            for lock in scheduler._locks_for_fork():
+                lock.acquire()
+                held.append(lock)
+    finally:
+        _held_for_fork.locks = held
+
+
+def _after_fork_in_parent():
+    held = getattr(_held_for_fork, "locks", ())
+    _held_for_fork.locks = ()
+    for lock in reversed(held):
+        lock.release()
+
+
+def _after_fork_in_child():
+    _held_for_fork.locks = ()
+    for scheduler in _live_schedulers():
+        try:
+            scheduler._after_fork_in_child()
+        except Exception:
+            logger = getattr(scheduler, "_logger", None) or getLogger(
+                "apscheduler.scheduler"
+            )
+            logger.exception("Error resetting the scheduler in a forked child")
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )
 
 
 def _encode_for_json(obj):

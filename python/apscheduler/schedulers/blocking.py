@@ -19,7 +19,9 @@ class BlockingScheduler(BaseScheduler):
 
     def shutdown(self, wait=True):
         super().shutdown(wait)
-        self._event.set()
+        # No event after a fork stopped the scheduler: there is no loop to wake.
+        if self._event is not None:
+            self._event.set()
 
     def wakeup(self):
         self._event.set()
