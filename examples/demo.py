@@ -1,42 +1,52 @@
-"""Fire two jobs from their triggers for about five seconds, then exit.
+"""Run a BackgroundScheduler for about five seconds with three jobs, then exit.
 
-The triggers (computed in Rust) say when each job is due next; this loop sleeps
-until the earliest fire time and "runs" that job by printing a line.
+An interval job, a cron job and a one-off date job fire on the default thread pool;
+a listener reports each run as the scheduler sees it. This is APScheduler 3.x code
+unchanged: only the engine underneath is Rust.
 """
 
+import logging
+import threading
 import time
 from datetime import datetime, timedelta
 
-from tzlocal import get_localzone
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+from apscheduler.schedulers.background import BackgroundScheduler
 
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
+RUN_FOR = 5
 
-RUN_FOR = timedelta(seconds=5)
+
+def heartbeat():
+    print(f"{datetime.now():%H:%M:%S.%f}"[:-3] + f"  heartbeat  on {threading.current_thread().name}")
+
+
+def even_seconds():
+    print(f"{datetime.now():%H:%M:%S.%f}"[:-3] + "  even second (cron)")
+
+
+def once():
+    raise RuntimeError("a job that fails is reported, and the scheduler goes on")
+
+
+def report(event):
+    outcome = "raised " + repr(event.exception) if event.exception else "ran"
+    print(f"             listener: {event.job_id} {outcome}")
 
 
 def main() -> None:
-    tz = get_localzone()
-    triggers = {
-        "heartbeat": IntervalTrigger(seconds=1, timezone=tz),
-        "even-seconds": CronTrigger(second="*/2", timezone=tz),
-    }
-    start = datetime.now(tz)
-    end = start + RUN_FOR
-    print(f"Running for {RUN_FOR.total_seconds():.0f} seconds from {start:%H:%M:%S} ({tz}):")
-    for name, trigger in triggers.items():
-        print(f"  {name:<13} {trigger}")
+    scheduler = BackgroundScheduler()
+    scheduler.add_job(heartbeat, "interval", seconds=1, id="heartbeat")
+    scheduler.add_job(even_seconds, "cron", second="*/2", id="even-seconds")
+    scheduler.add_job(once, "date", run_date=datetime.now() + timedelta(seconds=2.5), id="once")
+    scheduler.add_listener(report, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    # The failing job's traceback is logged as with APScheduler; keep the output short.
+    logging.basicConfig(level=logging.CRITICAL)
 
-    due = {name: trigger.get_next_fire_time(None, start) for name, trigger in triggers.items()}
-    while True:
-        pending = {name: t for name, t in due.items() if t is not None and t <= end}
-        if not pending:
-            break
-        name = min(pending, key=pending.__getitem__)
-        fire_time = pending[name]
-        time.sleep(max(0.0, (fire_time - datetime.now(tz)).total_seconds()))
-        print(f"{fire_time:%H:%M:%S.%f}"[:-3] + f"  fired {name}")
-        due[name] = triggers[name].get_next_fire_time(fire_time, datetime.now(tz))
+    scheduler.start()
+    print(f"Scheduler started; running for {RUN_FOR} seconds:")
+    scheduler.print_jobs()
+    time.sleep(RUN_FOR)
+    scheduler.shutdown()
     print("Done.")
 
 

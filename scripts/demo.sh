@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the package into .venv (creating it if needed) and runs examples/demo.py,
-# which fires a few jobs from their triggers for about five seconds and exits.
+# which runs a BackgroundScheduler with a few jobs for about five seconds and exits.
 #
 # Usage: bash scripts/demo.sh
 
