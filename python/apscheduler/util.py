@@ -420,6 +420,31 @@ def maybe_ref(ref):
     return ref
 
 
+# Answers of check_callable_args for plain functions and methods, keyed by what the
+# answer depends on: the function's code, whether it is bound, how many positional
+# arguments are given and which keyword names (in order). inspect.signature() is most
+# of the cost of add_job(), and a program schedules the same few functions over and
+# over. The values keep the default values and any __signature__ the answer was
+# computed with; a function whose defaults or signature were replaced since misses.
+_callable_checks = {}
+_CALLABLE_CHECKS_LIMIT = 4096
+
+
+def _callable_check_key(func, args, kwargs):
+    """The cache key and the identity-checked parts of the answer, or None."""
+    if type(func) is MethodType and type(func.__func__) is FunctionType:
+        target, bound = func.__func__, True
+    elif type(func) is FunctionType:
+        target, bound = func, False
+    else:
+        return None
+    if type(args) not in (tuple, list) or type(kwargs) is not dict:
+        return None
+    key = (target.__code__, bound, len(args), tuple(kwargs))
+    parts = (target.__defaults__, target.__kwdefaults__, target.__dict__.get("__signature__"))
+    return key, parts
+
+
 def check_callable_args(func, args, kwargs):
     """
     Ensures that the given callable can be called with the given arguments.
@@ -428,6 +453,32 @@ def check_callable_args(func, args, kwargs):
     :type kwargs: dict
 
     """
+    cache_key = _callable_check_key(func, args, kwargs)
+    if cache_key is None:
+        return _check_callable_args(func, args, kwargs)
+
+    key, parts = cache_key
+    cached = _callable_checks.get(key)
+    if cached is not None and all(a is b for a, b in zip(cached[0], parts)):
+        if cached[1] is not None:
+            raise ValueError(cached[1])
+        return
+
+    try:
+        _check_callable_args(func, args, kwargs)
+    except ValueError as exc:
+        _remember_check(key, parts, str(exc))
+        raise
+    _remember_check(key, parts, None)
+
+
+def _remember_check(key, parts, error):
+    if len(_callable_checks) >= _CALLABLE_CHECKS_LIMIT:
+        _callable_checks.clear()
+    _callable_checks[key] = (parts, error)
+
+
+def _check_callable_args(func, args, kwargs):
     from inspect import Parameter, signature
 
     try:
