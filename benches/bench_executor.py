@@ -28,6 +28,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
+sys.path.insert(0, HERE)
+from _common import venv_python  # noqa: E402
+
 # name -> (max_workers, submitting threads, description)
 SCENARIOS = {
     "10w_1sub": (10, 1, "max_workers=10 (the default), one submitting thread"),
@@ -141,12 +144,6 @@ def workload(jobs, only):
 # ---------------------------------------------------------------------------
 
 
-def _venv_python(venv):
-    if os.name == "nt":
-        return os.path.join(REPO, venv, "Scripts", "python.exe")
-    return os.path.join(REPO, venv, "bin", "python")
-
-
 def run_side(python, jobs, only):
     command = [python, os.path.abspath(__file__), "--workload", "--jobs", str(jobs)]
     for part in only:
@@ -170,8 +167,8 @@ def format_rate(rate):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--ref", default=_venv_python(".venv-ref"))
-    parser.add_argument("--ours", default=_venv_python(".venv"))
+    parser.add_argument("--ref", default=venv_python(".venv-ref"))
+    parser.add_argument("--ours", default=venv_python(".venv"))
     parser.add_argument("--jobs", type=int, default=20000, help="jobs per measurement")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--stat", choices=("best", "median"), default="best")

@@ -31,16 +31,11 @@ REPO = os.path.dirname(HERE)
 WORKLOAD = os.path.join(HERE, "_trigger_workload.py")
 
 sys.path.insert(0, HERE)
+from _common import cpu_description, md_escape, venv_python  # noqa: E402
 sys.dont_write_bytecode = True
 from _trigger_workload import BENCHMARKS  # noqa: E402  (metadata only, no apscheduler import)
 
 SIDES = ("ref", "ours")
-
-
-def _venv_python(venv):
-    if os.name == "nt":
-        return os.path.join(REPO, venv, "Scripts", "python.exe")
-    return os.path.join(REPO, venv, "bin", "python")
 
 
 # ---------------------------------------------------------------------------
@@ -169,28 +164,6 @@ def fmt_ratio(value):
     return "%.2fx" % value
 
 
-def cpu_description():
-    count = os.cpu_count()
-    text = "%s logical cores" % count
-    if hasattr(os, "sched_getaffinity"):
-        usable = len(os.sched_getaffinity(0))
-        if usable != count:
-            text += " (%d usable)" % usable
-    model = None
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    model = model or platform.processor()
-    if model:
-        text += ", " + model
-    return text
-
-
 def describe_side(side, worker):
     info = worker.info or {}
     text = "%-4s %s: Python %s (%s)" % (side, worker.python, info.get("python", "?"),
@@ -204,10 +177,6 @@ def describe_side(side, worker):
             os.path.dirname(info.get("apscheduler_file") or "?"),
         )
     return text
-
-
-def md_escape(text):
-    return text.replace("|", "\\|").replace("*", "\\*")
 
 
 def render_table(headers, rows, markdown):
@@ -235,9 +204,9 @@ def render_table(headers, rows, markdown):
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         description="Compare trigger throughput of the reference APScheduler and apscheduler-rs.")
-    parser.add_argument("--ref", default=_venv_python(".venv-ref"),
+    parser.add_argument("--ref", default=venv_python(".venv-ref"),
                         help="interpreter with the reference APScheduler (default: %(default)s)")
-    parser.add_argument("--ours", default=_venv_python(".venv"),
+    parser.add_argument("--ours", default=venv_python(".venv"),
                         help="interpreter with apscheduler-rs (default: %(default)s)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="measurements per benchmark and side, alternating ref/ours (default: 3)")
