@@ -71,6 +71,22 @@ impl<J> OrderedJobs<J> {
         Ok(old_job)
     }
 
+    /// Moves a stored job to a new run time, keeping the job itself.
+    pub fn reschedule(&mut self, id: &str, key: RunKey) -> Result<(), StoreError> {
+        let (stored_id, old_key) = match self.jobs.get_key_value(id) {
+            Some((stored_id, (_, old_key))) => (stored_id.clone(), *old_key),
+            None => return Err(StoreError::Missing),
+        };
+        if old_key != key {
+            self.order.remove(&(old_key, stored_id.clone()));
+            self.order.insert((key, stored_id.clone()));
+            if let Some(entry) = self.jobs.get_mut(&stored_id) {
+                entry.1 = key;
+            }
+        }
+        Ok(())
+    }
+
     pub fn remove(&mut self, id: &str) -> Result<J, StoreError> {
         let (stored_id, (job, key)) = self.jobs.remove_entry(id).ok_or(StoreError::Missing)?;
         self.order.remove(&(key, stored_id));
@@ -90,6 +106,14 @@ impl<J> OrderedJobs<J> {
             .iter()
             .take_while(move |(key, _)| *key <= RunKey::At(now))
             .filter_map(|(_, id)| self.get(id))
+    }
+
+    /// Jobs due at `now` with their ids and run times, earliest first.
+    pub fn due_entries(&self, now: Micros) -> impl Iterator<Item = (&Arc<str>, Micros, &J)> {
+        self.order.iter().take_while(move |(key, _)| *key <= RunKey::At(now)).filter_map(|(key, id)| {
+            let RunKey::At(at) = *key else { return None };
+            self.get(id).map(|job| (id, at, job))
+        })
     }
 
     /// Every job, earliest first, paused jobs last.

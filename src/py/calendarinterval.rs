@@ -123,6 +123,16 @@ impl PyCalendarIntervalTrigger {
     }
 }
 
+impl common::NativeTrigger for PyCalendarIntervalTrigger {
+    fn cached_utc(&self, value: &Bound<'_, PyAny>) -> Option<i64> {
+        self.derived.last.lookup(value).map(|aware| aware.utc())
+    }
+
+    fn is_deterministic(&self, py: Python<'_>) -> bool {
+        self.jitter.bind(py).is_none()
+    }
+}
+
 #[pymethods]
 impl PyCalendarIntervalTrigger {
     #[getter(years)]

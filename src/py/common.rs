@@ -186,6 +186,15 @@ impl LastResult {
     }
 }
 
+/// What a scheduler pass may learn from a native trigger without calling it.
+pub trait NativeTrigger {
+    /// The UTC instant of `value`, when it is this trigger's last result.
+    fn cached_utc(&self, value: &Bound<'_, PyAny>) -> Option<i64>;
+    /// Whether calling `get_next_fire_time` twice with the same arguments certainly
+    /// gives the same answer (there is no jitter to draw).
+    fn is_deterministic(&self, py: Python<'_>) -> bool;
+}
+
 /// Reads `previous_fire_time` or `now`, reusing the last result when it is passed back.
 pub fn read_time(own: &OwnZone, last: &LastResult, value: &Bound<'_, PyAny>, want_flipped: bool) -> PyResult<(Aware, i64)> {
     match last.lookup(value) {

@@ -175,6 +175,16 @@ fn expression_from_object(expr: &Bound<'_, PyAny>) -> PyResult<Expr> {
     Err(pyo3::exceptions::PyTypeError::new_err(format!("not a cron expression: {}", expr.repr()?)))
 }
 
+impl common::NativeTrigger for PyCronTrigger {
+    fn cached_utc(&self, value: &Bound<'_, PyAny>) -> Option<i64> {
+        self.derived.last.lookup(value).map(|aware| aware.utc())
+    }
+
+    fn is_deterministic(&self, py: Python<'_>) -> bool {
+        self.jitter.bind(py).is_none()
+    }
+}
+
 #[pymethods]
 impl PyCronTrigger {
     /// An empty trigger; `__init__` (or `__setstate__` when unpickling) fills it in.

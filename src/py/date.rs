@@ -9,6 +9,16 @@ pub struct PyDateTrigger {
     run_date: Py<PyAny>,
 }
 
+impl super::common::NativeTrigger for PyDateTrigger {
+    fn cached_utc(&self, _value: &Bound<'_, PyAny>) -> Option<i64> {
+        None
+    }
+
+    fn is_deterministic(&self, _py: Python<'_>) -> bool {
+        true
+    }
+}
+
 #[pymethods]
 impl PyDateTrigger {
     #[new]

@@ -14,22 +14,32 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
+use super::run::NativeRun;
 use crate::executor::{Closed, Submitted, Worker, WorkerPool};
 
-/// One submitted job: a worker calls `func(*args)` and reports the outcome to
-/// `executor` for `job`, as the reference's future callback does.
+/// One submitted job, whose outcome a worker reports to `executor` for `job`, as the
+/// reference's future callback does.
 // Differs from APScheduler: the report always comes from the worker. The reference's
 // comes from the submitting thread when the job ends before the callback is attached.
 struct WorkItem {
     executor: Py<PyAny>,
-    func: Py<PyAny>,
     job: Py<PyAny>,
-    args: Py<PyTuple>,
+    work: Work,
+}
+
+enum Work {
+    /// `func(*args)`: `run_job` or a replacement of it, returning the events.
+    Call { func: Py<PyAny>, args: Py<PyTuple> },
+    /// What the library's own `run_job` does, natively.
+    Run(NativeRun),
 }
 
 impl WorkItem {
     fn call<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.func.bind(py).call1(self.args.bind(py))
+        match &self.work {
+            Work::Call { func, args } => func.bind(py).call1(args.bind(py)),
+            Work::Run(run) => Ok(run.run(py)?.into_any()),
+        }
     }
 
     fn report<'py>(&self, py: Python<'py>, outcome: PyResult<Bound<'py, PyAny>>) {
@@ -96,6 +106,19 @@ pub struct PyThreadPool {
     pool: WorkerPool<WorkItem>,
 }
 
+impl PyThreadPool {
+    fn queue(&self, item: WorkItem) -> PyResult<Option<usize>> {
+        match self.pool.submit(item) {
+            Ok(Submitted::Queued) => Ok(None),
+            Ok(Submitted::StartWorker(index)) => Ok(Some(index)),
+            Err(Closed(item)) => {
+                drop(item);
+                Err(PyRuntimeError::new_err("cannot schedule new futures after shutdown"))
+            }
+        }
+    }
+}
+
 #[pymethods]
 impl PyThreadPool {
     #[new]
@@ -113,14 +136,22 @@ impl PyThreadPool {
     /// `executor._run_job_error` for `job`. Returns the index of a worker the caller must
     /// start now (as concurrent.futures would), or `None`.
     fn submit(&self, executor: Py<PyAny>, func: Py<PyAny>, job: Py<PyAny>, args: Py<PyTuple>) -> PyResult<Option<usize>> {
-        match self.pool.submit(WorkItem { executor, func, job, args }) {
-            Ok(Submitted::Queued) => Ok(None),
-            Ok(Submitted::StartWorker(index)) => Ok(Some(index)),
-            Err(Closed(item)) => {
-                drop(item);
-                Err(PyRuntimeError::new_err("cannot schedule new futures after shutdown"))
-            }
-        }
+        self.queue(WorkItem { executor, job, work: Work::Call { func, args } })
+    }
+
+    /// Queues what `run_job(job, jobstore_alias, run_times, logger.name)` does, run
+    /// natively by the worker; otherwise as `submit`.
+    fn submit_run(
+        &self,
+        py: Python<'_>,
+        executor: Py<PyAny>,
+        job: Py<PyAny>,
+        jobstore_alias: Py<PyAny>,
+        run_times: Py<PyAny>,
+        logger: Py<PyAny>,
+    ) -> PyResult<Option<usize>> {
+        let run = NativeRun { job: job.clone_ref(py), jobstore_alias, run_times, logger };
+        self.queue(WorkItem { executor, job, work: Work::Run(run) })
     }
 
     /// A handle whose `run` is the target of a new worker thread.

@@ -66,6 +66,16 @@ impl PyIntervalTrigger {
     }
 }
 
+impl common::NativeTrigger for PyIntervalTrigger {
+    fn cached_utc(&self, value: &Bound<'_, PyAny>) -> Option<i64> {
+        self.derived.last.lookup(value).map(|aware| aware.utc())
+    }
+
+    fn is_deterministic(&self, py: Python<'_>) -> bool {
+        self.jitter.bind(py).is_none()
+    }
+}
+
 #[pymethods]
 impl PyIntervalTrigger {
     #[getter(timezone)]

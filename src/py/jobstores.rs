@@ -10,7 +10,6 @@ use pyo3::types::PyList;
 
 use super::zones;
 use crate::jobstore::{OrderedJobs, RunKey, StoreError};
-use crate::time::civil::naive_to_micros;
 
 #[pyclass(subclass, module = "apscheduler._core", name = "MemoryJobStore")]
 pub struct PyMemoryJobStore {
@@ -18,7 +17,7 @@ pub struct PyMemoryJobStore {
     // go before any Python code runs or the GIL is released. `os.fork()` runs with the
     // GIL held by the forking thread, so no thread holds the lock at the fork and a
     // forked child finds it free; nothing needs resetting in the child.
-    jobs: Mutex<OrderedJobs<Py<PyAny>>>,
+    pub(crate) jobs: Mutex<OrderedJobs<Py<PyAny>>>,
 }
 
 fn store_error<'py>(py: Python<'py>, name: &str, job_id: &Bound<'py, PyAny>) -> PyErr {
@@ -37,28 +36,13 @@ fn job_id(job: &Bound<'_, PyAny>) -> PyResult<String> {
     job.getattr(pyo3::intern!(job.py(), "id"))?.extract()
 }
 
-/// Where a job sorts, from its `next_run_time` (what `datetime_to_utc_timestamp`
-/// computes: a naive datetime counts as UTC).
+/// Where a job sorts, from its `next_run_time`.
 fn run_key(job: &Bound<'_, PyAny>) -> PyResult<RunKey> {
     let next_run_time = job.getattr(pyo3::intern!(job.py(), "next_run_time"))?;
     if next_run_time.is_none() {
         return Ok(RunKey::Paused);
     }
-    let (local, _, tz) = zones::read_state(&next_run_time)?;
-    let offset = match tz.filter(|tz| !tz.is_none()) {
-        Some(_) => zones::delta_micros(&next_run_time.call_method0(pyo3::intern!(job.py(), "utcoffset"))?).unwrap_or(0),
-        None => 0,
-    };
-    Ok(RunKey::At(naive_to_micros(local) - offset))
-}
-
-fn now_micros(now: &Bound<'_, PyAny>) -> PyResult<i64> {
-    let (local, _, tz) = zones::read_state(now)?;
-    let offset = match tz.filter(|tz| !tz.is_none()) {
-        Some(_) => zones::delta_micros(&now.call_method0(pyo3::intern!(now.py(), "utcoffset"))?).unwrap_or(0),
-        None => 0,
-    };
-    Ok(naive_to_micros(local) - offset)
+    Ok(RunKey::At(zones::utc_micros(&next_run_time)?))
 }
 
 impl PyMemoryJobStore {
@@ -83,7 +67,7 @@ impl PyMemoryJobStore {
     }
 
     fn get_due_jobs<'py>(&self, py: Python<'py>, now: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
-        let now = now_micros(now)?;
+        let now = zones::utc_micros(now)?;
         self.list(py, |jobs| jobs.due(now).map(|job| job.clone_ref(py)).collect())
     }
 

@@ -13,9 +13,11 @@ mod common;
 mod cron;
 mod date;
 mod datetimes;
+mod due_runs;
 mod executor;
 mod interval;
 mod jobstores;
+mod run;
 mod zones;
 
 use pyo3::prelude::*;
@@ -33,5 +35,6 @@ fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(cron::parse_field, module)?)?;
     module.add_function(wrap_pyfunction!(cron::expression_next_value, module)?)?;
     module.add_function(wrap_pyfunction!(combining::and_next_fire_time, module)?)?;
+    module.add_function(wrap_pyfunction!(due_runs::collect_due_runs, module)?)?;
     Ok(())
 }

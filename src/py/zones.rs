@@ -143,6 +143,17 @@ pub fn read_state<'py>(dt: &Bound<'py, PyAny>) -> PyResult<(NaiveDateTime, bool,
     Ok((local, bytes[2] & 0x80 != 0, tz))
 }
 
+/// The instant of a datetime in microseconds since the epoch, UTC; a naive datetime
+/// counts as UTC (what `apscheduler.util.datetime_to_utc_timestamp` computes).
+pub fn utc_micros(dt: &Bound<'_, PyAny>) -> PyResult<i64> {
+    let (local, _, tz) = read_state(dt)?;
+    let offset = match tz.filter(|tz| !tz.is_none()) {
+        Some(_) => delta_micros(&dt.call_method0(pyo3::intern!(dt.py(), "utcoffset"))?).unwrap_or(0),
+        None => 0,
+    };
+    Ok(civil::naive_to_micros(local) - offset)
+}
+
 struct ZoneTypes {
     zoneinfo: Py<PyAny>,
     fixed: Py<PyAny>,

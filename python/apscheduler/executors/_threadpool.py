@@ -130,6 +130,16 @@ class ThreadPoolExecutor:
         _live_pools.add(self)
 
     def _submit_job(self, executor, func, job, args):
+        """Queue ``func(*args)``; the worker reports its outcome to ``executor``."""
+        self._submit(self._queue.submit, executor, func, job, args)
+
+    def _submit_run(self, executor, job, jobstore_alias, run_times, logger):
+        """Queue what ``run_job(job, jobstore_alias, run_times, logger.name)`` does."""
+        self._submit(
+            self._queue.submit_run, executor, job, jobstore_alias, run_times, logger
+        )
+
+    def _submit(self, queue_submit, *args):
         with self._shutdown_lock:
             if self._broken:
                 raise BrokenThreadPool(self._broken)
@@ -140,7 +150,7 @@ class ThreadPoolExecutor:
                     "cannot schedule new futures after interpreter shutdown"
                 )
 
-            index = self._queue.submit(executor, func, job, args)
+            index = queue_submit(*args)
             if index is not None:
                 self._start_worker(index)
 

@@ -132,9 +132,14 @@ def _missed_event(job, jobstore_alias, run_time, logger):
     return JobExecutionEvent(EVENT_JOB_MISSED, job.id, jobstore_alias, run_time)
 
 
-def _error_event(job, jobstore_alias, run_time, logger):
-    """Build the error event for the exception currently being handled, and log it."""
-    exc, tb = sys.exc_info()[1:]
+def _error_event(job, jobstore_alias, run_time, logger, exc=None):
+    """
+    Build the error event for ``exc`` (default: the exception being handled), and log
+    it.
+    """
+    if exc is None:
+        exc = sys.exc_info()[1]
+    tb = exc.__traceback__
     event = JobExecutionEvent(
         EVENT_JOB_ERROR,
         job.id,
@@ -143,7 +148,7 @@ def _error_event(job, jobstore_alias, run_time, logger):
         exception=exc,
         traceback="".join(format_tb(tb)),
     )
-    logger.exception('Job "%s" raised an exception', job)
+    logger.error('Job "%s" raised an exception', job, exc_info=exc)
     # The frames would otherwise keep every local of the failed job alive for as long
     # as the exception (stored on the event) lives.
     traceback.clear_frames(tb)
@@ -155,6 +160,13 @@ def _success_event(job, jobstore_alias, run_time, retval, logger):
     return JobExecutionEvent(
         EVENT_JOB_EXECUTED, job.id, jobstore_alias, run_time, retval=retval
     )
+
+
+def _call_job(job):
+    # The native pool's workers call jobs through here, so that a job's traceback
+    # starts at this line, as it starts at the same line of run_job() below.
+    retval = job.func(*job.args, **job.kwargs)
+    return retval
 
 
 def run_job(job, jobstore_alias, run_times, logger_name):

@@ -12,8 +12,14 @@ import multiprocessing
 from abc import abstractmethod
 from concurrent.futures.process import BrokenProcessPool
 
+from datetime import datetime
+
 from apscheduler.executors import _threadpool
+from apscheduler.executors import base as _base
 from apscheduler.executors.base import BaseExecutor, run_job
+
+# The run_job whose work the native pool can do itself (see _runs_natively).
+_library_run_job = run_job
 
 
 class BasePoolExecutor(BaseExecutor):
@@ -79,9 +85,14 @@ class ThreadPoolExecutor(BasePoolExecutor):
             return super()._do_submit_job(job, run_times)
 
         # The same call as BasePoolExecutor's, without a future: the worker reports to
-        # _run_job_success / _run_job_error itself.
-        args = (job, job._jobstore_alias, run_times, self._logger.name)
-        pool._submit_job(self, run_job, job, args)
+        # _run_job_success / _run_job_error itself. Unless run_job or the executors'
+        # clock has been replaced (as tests do), the worker does run_job's work
+        # natively.
+        if run_job is _library_run_job and _base.datetime is datetime:
+            pool._submit_run(self, job, job._jobstore_alias, run_times, self._logger)
+        else:
+            args = (job, job._jobstore_alias, run_times, self._logger.name)
+            pool._submit_job(self, run_job, job, args)
 
 
 class ProcessPoolExecutor(BasePoolExecutor):

@@ -15,6 +15,7 @@ from threading import TIMEOUT_MAX, Lock, RLock
 
 from tzlocal import get_localzone
 
+from apscheduler._core import collect_due_runs as _collect_due_runs_natively
 from apscheduler.events import (
     EVENT_ALL,
     EVENT_ALL_JOBS_REMOVED,
@@ -1096,6 +1097,24 @@ class BaseScheduler(metaclass=ABCMeta):
                 except BaseException:
                     self._logger.exception("Error notifying listener")
 
+    def _listened_codes(self):
+        """
+        The event codes some listener wants: events of other codes need not be built.
+        All of them while ``_dispatch_event`` is not this class's own (a subclass or a
+        test may observe every event there).
+        """
+        if (
+            type(self)._dispatch_event is not BaseScheduler._dispatch_event
+            or "_dispatch_event" in self.__dict__
+        ):
+            return EVENT_ALL
+
+        codes = 0
+        with self._listeners_lock:
+            for _callback, mask in self._listeners:
+                codes |= mask
+        return codes
+
     def _check_uwsgi(self):
         """Check if we're running under uWSGI with threads disabled."""
         uwsgi_module = sys.modules.get("uwsgi")
@@ -1175,9 +1194,10 @@ class BaseScheduler(metaclass=ABCMeta):
         if self.state == STATE_RUNNING:
             self.wakeup()
 
-    def _job_removed(self, job_id, jobstore_alias):
+    def _job_removed(self, job_id, jobstore_alias, listened=EVENT_ALL):
         """Tell the listeners and the log that a job has left its job store."""
-        self._dispatch_event(JobEvent(EVENT_JOB_REMOVED, job_id, jobstore_alias))
+        if listened & EVENT_JOB_REMOVED:
+            self._dispatch_event(JobEvent(EVENT_JOB_REMOVED, job_id, jobstore_alias))
         self._logger.info("Removed job %s", job_id)
 
     def _create_plugin_instance(self, type_, alias, constructor_kwargs):
@@ -1344,12 +1364,13 @@ class BaseScheduler(metaclass=ABCMeta):
         with self._jobstores_lock:
             next_wakeup_time, failure = self._collect_due_runs(now, runs, removed)
 
-        events = self._submit_runs(runs)
+        listened = self._listened_codes()
+        events = self._submit_runs(runs, listened)
 
         # Removals first: APScheduler dispatched them during its pass, before the
         # submission events it collected.
         for job_id, jobstore_alias in removed:
-            self._job_removed(job_id, jobstore_alias)
+            self._job_removed(job_id, jobstore_alias, listened)
 
         for event in events:
             self._dispatch_event(event)
@@ -1379,7 +1400,15 @@ class BaseScheduler(metaclass=ABCMeta):
         failure = None
         for jobstore_alias, jobstore in self._jobstores.items():
             try:
-                due_jobs = jobstore.get_due_jobs(now)
+                if _collects_natively(jobstore):
+                    # The store's due jobs that need the Python path come back.
+                    due_jobs, native_failure = _collect_due_runs_natively(
+                        jobstore, now, jobstore_alias, self._executors, Job, runs, removed
+                    )
+                    if failure is None:
+                        failure = native_failure
+                else:
+                    due_jobs = jobstore.get_due_jobs(now)
             except Exception as e:
                 self._logger.warning(
                     "Error getting due jobs from job store %r: %s", jobstore_alias, e
@@ -1449,15 +1478,17 @@ class BaseScheduler(metaclass=ABCMeta):
 
         removed.append((job.id, jobstore_alias))
 
-    def _submit_runs(self, runs):
+    def _submit_runs(self, runs, listened=EVENT_ALL):
         """
         Phase 2 of a pass: hand each run to its executor, with no lock held (an
         executor may run the job right away, as DebugExecutor does).
 
+        :param listened: the event codes to build events for (see _listened_codes)
         :return: the submission events to dispatch
 
         """
         events = []
+        submitted_listened = listened & EVENT_JOB_SUBMITTED
         for job, executor, run_times, jobstore_alias in runs:
             try:
                 executor.submit_job(job, run_times)
@@ -1478,11 +1509,12 @@ class BaseScheduler(metaclass=ABCMeta):
                     'Error submitting job "%s" to executor "%s"', job, job.executor
                 )
             else:
-                events.append(
-                    JobSubmissionEvent(
-                        EVENT_JOB_SUBMITTED, job.id, jobstore_alias, run_times
+                if submitted_listened:
+                    events.append(
+                        JobSubmissionEvent(
+                            EVENT_JOB_SUBMITTED, job.id, jobstore_alias, run_times
+                        )
                     )
-                )
 
         return events
 
@@ -1510,6 +1542,22 @@ class BaseScheduler(metaclass=ABCMeta):
             "Next wakeup is due at %s (in %f seconds)", next_wakeup_time, wait_seconds
         )
         return wait_seconds
+
+
+def _collects_natively(jobstore):
+    """
+    Whether a pass may process this store's due jobs natively: it must be the
+    library's own memory store, with none of the methods a pass uses replaced on the
+    instance (as tests do).
+    """
+    return type(jobstore) is MemoryJobStore and not (
+        _PASS_STORE_METHODS & jobstore.__dict__.keys()
+    )
+
+
+_PASS_STORE_METHODS = frozenset(
+    ("get_due_jobs", "update_job", "remove_job", "get_next_run_time")
+)
 
 
 #

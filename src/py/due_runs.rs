@@ -1,0 +1,208 @@
+//! The first phase of a scheduler pass over a `MemoryJobStore`, done natively: find
+//! the due jobs, list their run times, and reschedule or remove them.
+//!
+//! It does what `BaseScheduler._collect_job_run` does for each due job, for the jobs
+//! it can handle without judgement calls: those of the exact `Job` class whose
+//! executor exists. Every other due job, and any job whose processing raised, is
+//! handed back untouched for the Python path, which logs and reports as it always
+//! does.
+
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyDateTime, PyDict, PyList, PyTuple, PyTzInfoAccess};
+
+use super::calendarinterval::PyCalendarIntervalTrigger;
+use super::common::NativeTrigger;
+use super::cron::PyCronTrigger;
+use super::date::PyDateTrigger;
+use super::interval::PyIntervalTrigger;
+use super::jobstores::PyMemoryJobStore;
+use super::zones;
+use crate::jobstore::RunKey;
+
+/// What processing one job decided, before anything is changed.
+struct Decision<'py> {
+    run_times: Bound<'py, PyList>,
+    /// The next fire time after the last run and its UTC instant, `None` when the
+    /// trigger is done.
+    following: Option<(Bound<'py, PyAny>, i64)>,
+}
+
+/// Appends `(job, executor, run_times, jobstore_alias)` to `runs` and
+/// `(job_id, jobstore_alias)` to `removed` as `_collect_job_run` would. Returns the
+/// due jobs left to the Python path, and the first exception raised while processing
+/// a job (that job is left as it was, still due), or `None`.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub fn collect_due_runs<'py>(
+    store: &Bound<'py, PyMemoryJobStore>,
+    now: &Bound<'py, PyAny>,
+    jobstore_alias: &Bound<'py, PyAny>,
+    executors: &Bound<'py, PyDict>,
+    job_type: &Bound<'py, PyAny>,
+    runs: &Bound<'py, PyList>,
+    removed: &Bound<'py, PyList>,
+) -> PyResult<(Vec<Bound<'py, PyAny>>, Option<PyErr>)> {
+    let py = store.py();
+    let now_at = zones::utc_micros(now)?;
+    // References are taken under the lock; all Python work happens after it.
+    let due: Vec<(String, i64, Py<PyAny>)> = {
+        let store = store.borrow();
+        let jobs = store.jobs.lock();
+        jobs.due_entries(now_at).map(|(id, at, job)| (id.to_string(), at, job.clone_ref(py))).collect()
+    };
+
+    let mut left = Vec::new();
+    let mut failure = None;
+    for (id, at, job) in due {
+        let job = job.into_bound(py);
+        if !job.get_type().is(job_type) {
+            left.push(job);
+            continue;
+        }
+        let Ok(Some(executor)) = job.getattr(intern!(py, "executor")).and_then(|alias| executors.get_item(alias)) else {
+            left.push(job);
+            continue;
+        };
+        let decision = match decide(&job, at, now, now_at) {
+            Ok(Some(decision)) => decision,
+            Ok(None) => continue,
+            Err(error) => {
+                failure.get_or_insert(error);
+                continue;
+            }
+        };
+
+        let Decision { run_times, following } = decision;
+        if following.as_ref().is_some_and(|(value, _)| !is_aware(value)) {
+            // Left to _modify's conversion, on the Python path.
+            left.push(job);
+            continue;
+        }
+        runs.append(PyTuple::new(py, [job.clone(), executor, run_times.into_any(), jobstore_alias.clone()])?)?;
+        match following {
+            Some((following, utc)) => {
+                let key = RunKey::At(utc);
+                job.setattr(intern!(py, "next_run_time"), following)?;
+                // A job removed meanwhile (by another thread) simply stays removed.
+                let _ = store.borrow().jobs.lock().reschedule(&id, key);
+            }
+            None => {
+                let taken = store.borrow().jobs.lock().remove(&id);
+                if let Ok(taken) = taken {
+                    drop(taken);
+                    removed.append((job.getattr(intern!(py, "id"))?, jobstore_alias))?;
+                }
+            }
+        }
+    }
+    Ok((left, failure))
+}
+
+/// `job._get_run_times(now)`, coalesced, and the fire time after the last of them.
+/// `at` is the job's next run time as the store has it (in UTC microseconds).
+fn decide<'py>(job: &Bound<'py, PyAny>, at: i64, now: &Bound<'py, PyAny>, now_at: i64) -> PyResult<Option<Decision<'py>>> {
+    let py = job.py();
+    let trigger = job.getattr(intern!(py, "trigger"))?;
+    let get_next = intern!(py, "get_next_fire_time");
+    let mut next = job.getattr(intern!(py, "next_run_time"))?;
+    if next.is_none() {
+        return Ok(None);
+    }
+    let native = NativeView::of(&trigger)?;
+    let utc_of = |value: &Bound<'py, PyAny>| -> PyResult<i64> {
+        match native.as_ref().and_then(|view| view.cached_utc(&trigger, value)) {
+            Some(utc) => Ok(utc),
+            None => zones::utc_micros(value),
+        }
+    };
+    let run_times = PyList::empty(py);
+    let mut next_at = at;
+    while next_at <= now_at {
+        run_times.append(&next)?;
+        next = trigger.call_method1(get_next, (&next, now))?;
+        if next.is_none() {
+            break;
+        }
+        next_at = utc_of(&next)?;
+    }
+    let Ok(last) = run_times.get_item(run_times.len().wrapping_sub(1)) else {
+        return Ok(None);
+    };
+    let run_times = if job.getattr(intern!(py, "coalesce"))?.is_truthy()? {
+        PyList::new(py, [&last])?
+    } else {
+        run_times
+    };
+    // The loop's last call was get_next_fire_time(last, now): a native trigger with
+    // no jitter answers the same again. Any other trigger is asked again, as the
+    // Python path does (jitter is drawn anew).
+    let deterministic = native.as_ref().is_some_and(|view| view.is_deterministic(&trigger));
+    let following = if deterministic { next } else { trigger.call_method1(get_next, (&last, now))? };
+    let following = match following.is_none() {
+        true => None,
+        false => {
+            let utc = utc_of(&following)?;
+            Some((following, utc))
+        }
+    };
+    Ok(Some(Decision { run_times, following }))
+}
+
+/// A native trigger whose `get_next_fire_time` is its own (not overridden).
+#[derive(Clone, Copy)]
+enum NativeView {
+    Interval,
+    Cron,
+    CalendarInterval,
+    Date,
+}
+
+impl NativeView {
+    fn of(trigger: &Bound<'_, PyAny>) -> PyResult<Option<NativeView>> {
+        let py = trigger.py();
+        let kind = if trigger.cast::<PyIntervalTrigger>().is_ok() {
+            NativeView::Interval
+        } else if trigger.cast::<PyCronTrigger>().is_ok() {
+            NativeView::Cron
+        } else if trigger.cast::<PyCalendarIntervalTrigger>().is_ok() {
+            NativeView::CalendarInterval
+        } else if trigger.cast::<PyDateTrigger>().is_ok() {
+            NativeView::Date
+        } else {
+            return Ok(None);
+        };
+        let base = match kind {
+            NativeView::Interval => py.get_type::<PyIntervalTrigger>(),
+            NativeView::Cron => py.get_type::<PyCronTrigger>(),
+            NativeView::CalendarInterval => py.get_type::<PyCalendarIntervalTrigger>(),
+            NativeView::Date => py.get_type::<PyDateTrigger>(),
+        };
+        let name = intern!(py, "get_next_fire_time");
+        let own = trigger.get_type().getattr(name)?.is(&base.getattr(name)?);
+        Ok(own.then_some(kind))
+    }
+
+    fn with<R>(self, trigger: &Bound<'_, PyAny>, ask: impl FnOnce(&dyn NativeTrigger) -> R) -> Option<R> {
+        // Borrowed only for the question: no Python code runs meanwhile.
+        Some(match self {
+            NativeView::Interval => ask(&*trigger.cast::<PyIntervalTrigger>().ok()?.try_borrow().ok()?),
+            NativeView::Cron => ask(&*trigger.cast::<PyCronTrigger>().ok()?.try_borrow().ok()?),
+            NativeView::CalendarInterval => ask(&*trigger.cast::<PyCalendarIntervalTrigger>().ok()?.try_borrow().ok()?),
+            NativeView::Date => ask(&*trigger.cast::<PyDateTrigger>().ok()?.try_borrow().ok()?),
+        })
+    }
+
+    fn cached_utc(self, trigger: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> Option<i64> {
+        self.with(trigger, |native| native.cached_utc(value)).flatten()
+    }
+
+    fn is_deterministic(self, trigger: &Bound<'_, PyAny>) -> bool {
+        self.with(trigger, |native| native.is_deterministic(trigger.py())).unwrap_or(false)
+    }
+}
+
+/// Whether `_modify(next_run_time=value)` would store `value` as it is.
+fn is_aware(value: &Bound<'_, PyAny>) -> bool {
+    value.cast::<PyDateTime>().map(|dt| dt.get_tzinfo().is_some()).unwrap_or(false)
+}

@@ -1,0 +1,116 @@
+//! What `apscheduler.executors.base.run_job` does, done by a pool worker without
+//! entering Python for anything but the job's callable, its logger and its events.
+//!
+//! The thread pool uses this path when `run_job` is the library's own (not patched)
+//! and the executors' clock is the real one; otherwise workers call the Python
+//! function. The rare branches (a missed run, a job that raised) are delegated to the
+//! same Python helpers `run_job` uses, so their log lines and events are the same.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyList;
+
+use super::zones;
+
+/// `logging.INFO`: both messages of a successful run are logged at this level.
+const INFO: i32 = 20;
+
+/// One submission: `run_job(job, jobstore_alias, run_times, logger)`.
+pub struct NativeRun {
+    pub job: Py<PyAny>,
+    pub jobstore_alias: Py<PyAny>,
+    pub run_times: Py<PyAny>,
+    pub logger: Py<PyAny>,
+}
+
+struct Helpers {
+    call_job: Py<PyAny>,
+    missed_event: Py<PyAny>,
+    error_event: Py<PyAny>,
+    execution_event: Py<PyAny>,
+    executed_code: Py<PyAny>,
+}
+
+fn helpers(py: Python<'_>) -> PyResult<&Helpers> {
+    static HELPERS: PyOnceLock<Helpers> = PyOnceLock::new();
+    HELPERS.get_or_try_init(py, || {
+        let base = py.import("apscheduler.executors.base")?;
+        let events = py.import("apscheduler.events")?;
+        Ok(Helpers {
+            call_job: base.getattr("_call_job")?.unbind(),
+            missed_event: base.getattr("_missed_event")?.unbind(),
+            error_event: base.getattr("_error_event")?.unbind(),
+            execution_event: events.getattr("JobExecutionEvent")?.unbind(),
+            executed_code: events.getattr("EVENT_JOB_EXECUTED")?.unbind(),
+        })
+    })
+}
+
+fn now_utc_micros() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(since) => since.as_micros() as i64,
+        Err(before) => -(before.duration().as_micros() as i64),
+    }
+}
+
+/// Whether the run is certainly within the grace time. Anything else (late, or a
+/// value this cannot judge) is left to the Python helper, which decides and logs.
+fn surely_in_time(run_time: &Bound<'_, PyAny>, grace: &Bound<'_, PyAny>) -> bool {
+    let Ok(grace) = grace.extract::<f64>() else { return false };
+    let Ok(scheduled) = zones::utc_micros(run_time) else { return false };
+    // A microsecond of margin for the rounding of timedelta(seconds=grace).
+    ((now_utc_micros() - scheduled) as f64) < grace * 1e6 - 1.0
+}
+
+impl NativeRun {
+    /// Runs the job once per run time and returns the events, as `run_job` does.
+    pub fn run<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let helpers = helpers(py)?;
+        let job = self.job.bind(py);
+        let alias = self.jobstore_alias.bind(py);
+        let logger = self.logger.bind(py);
+        let events = PyList::empty(py);
+        let logs_info: bool = logger.call_method1(intern!(py, "isEnabledFor"), (INFO,))?.is_truthy()?;
+
+        for run_time in self.run_times.bind(py).try_iter()? {
+            let run_time = run_time?;
+            let grace = job.getattr(intern!(py, "misfire_grace_time"))?;
+            if !grace.is_none() && !surely_in_time(&run_time, &grace) {
+                let missed = helpers.missed_event.bind(py).call1((job, alias, &run_time, logger))?;
+                if !missed.is_none() {
+                    events.append(missed)?;
+                    continue;
+                }
+            }
+
+            if logs_info {
+                logger.call_method1(intern!(py, "info"), ("Running job \"%s\" (scheduled at %s)", job, &run_time))?;
+            }
+            match helpers.call_job.bind(py).call1((job,)) {
+                Ok(retval) => {
+                    if logs_info {
+                        logger.call_method1(intern!(py, "info"), ("Job \"%s\" executed successfully", job))?;
+                    }
+                    let job_id = job.getattr(intern!(py, "id"))?;
+                    let event = helpers.execution_event.bind(py).call1((
+                        helpers.executed_code.bind(py),
+                        job_id,
+                        alias,
+                        &run_time,
+                        retval,
+                    ))?;
+                    events.append(event)?;
+                }
+                Err(error) => {
+                    let exception = error.into_value(py);
+                    let event = helpers.error_event.bind(py).call1((job, alias, &run_time, logger, exception))?;
+                    events.append(event)?;
+                }
+            }
+        }
+        Ok(events)
+    }
+}
