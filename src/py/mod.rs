@@ -18,6 +18,7 @@ mod executor;
 mod interval;
 mod jobstores;
 mod run;
+mod timer;
 mod zones;
 
 use pyo3::prelude::*;
@@ -36,5 +37,6 @@ fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(cron::expression_next_value, module)?)?;
     module.add_function(wrap_pyfunction!(combining::and_next_fire_time, module)?)?;
     module.add_function(wrap_pyfunction!(due_runs::collect_due_runs, module)?)?;
+    module.add_function(wrap_pyfunction!(timer::tighten_timer_slack, module)?)?;
     Ok(())
 }

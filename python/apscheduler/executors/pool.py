@@ -16,7 +16,11 @@ from datetime import datetime
 
 from apscheduler.executors import _threadpool
 from apscheduler.executors import base as _base
-from apscheduler.executors.base import BaseExecutor, run_job
+from apscheduler.executors.base import (
+    BaseExecutor,
+    MaxInstancesReachedError,
+    run_job,
+)
 
 # The run_job whose work the native pool can do itself (see _runs_natively).
 _library_run_job = run_job
@@ -93,6 +97,49 @@ class ThreadPoolExecutor(BasePoolExecutor):
         else:
             args = (job, job._jobstore_alias, run_times, self._logger.name)
             pool._submit_job(self, run_job, job, args)
+
+
+    def _submit_batch(self, runs):
+        """
+        What ``submit_job(job, run_times)`` does for each ``(job, executor, run_times,
+        jobstore_alias)`` of ``runs``, without a method call per layer. Returns, for
+        each, ``None`` or the exception ``submit_job`` would raise.
+        """
+        pool = self._pool
+        if not (
+            isinstance(pool, _threadpool.ThreadPoolExecutor)
+            and run_job is _library_run_job
+            and _base.datetime is datetime
+        ):
+            return [self._submit_one(job, run_times) for job, _, run_times, _ in runs]
+
+        outcomes = []
+        logger = self._logger
+        instances = self._instances
+        lock = self._lock
+        submit_run = pool._submit_run
+        for job, _, run_times, _ in runs:
+            # The lock is taken for each job, not for the batch: workers reporting a
+            # finished run need it too, and a batch of thousands would stall them.
+            try:
+                with lock:
+                    job_id = job.id
+                    if instances[job_id] >= job.max_instances:
+                        raise MaxInstancesReachedError(job)
+                    submit_run(self, job, job._jobstore_alias, run_times, logger)
+                    instances[job_id] += 1
+            except Exception as exc:
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+        return outcomes
+
+    def _submit_one(self, job, run_times):
+        try:
+            self.submit_job(job, run_times)
+        except BaseException as exc:
+            return exc
+        return None
 
 
 class ProcessPoolExecutor(BasePoolExecutor):

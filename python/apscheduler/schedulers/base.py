@@ -6,6 +6,8 @@ import weakref
 from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping, MutableMapping
 from contextlib import ExitStack
+from itertools import groupby
+from operator import itemgetter
 
 # ``datetime`` and ``get_localzone`` are resolved through this module's namespace when
 # used, which lets the clock and the local time zone be replaced (tests patch them).
@@ -1489,31 +1491,36 @@ class BaseScheduler(metaclass=ABCMeta):
         """
         events = []
         submitted_listened = listened & EVENT_JOB_SUBMITTED
-        for job, executor, run_times, jobstore_alias in runs:
-            try:
-                executor.submit_job(job, run_times)
-            except MaxInstancesReachedError:
-                self._logger.warning(
-                    'Execution of job "%s" skipped: maximum number of running '
-                    "instances reached (%d)",
-                    job,
-                    job.max_instances,
-                )
-                events.append(
-                    JobSubmissionEvent(
-                        EVENT_JOB_MAX_INSTANCES, job.id, jobstore_alias, run_times
+        for executor, batch in groupby(runs, key=itemgetter(1)):
+            batch = list(batch)
+            for (job, _, run_times, jobstore_alias), error in zip(
+                batch, _submit_batch(executor, batch)
+            ):
+                if error is None:
+                    if submitted_listened:
+                        events.append(
+                            JobSubmissionEvent(
+                                EVENT_JOB_SUBMITTED, job.id, jobstore_alias, run_times
+                            )
+                        )
+                elif isinstance(error, MaxInstancesReachedError):
+                    self._logger.warning(
+                        'Execution of job "%s" skipped: maximum number of running '
+                        "instances reached (%d)",
+                        job,
+                        job.max_instances,
                     )
-                )
-            except BaseException:
-                self._logger.exception(
-                    'Error submitting job "%s" to executor "%s"', job, job.executor
-                )
-            else:
-                if submitted_listened:
                     events.append(
                         JobSubmissionEvent(
-                            EVENT_JOB_SUBMITTED, job.id, jobstore_alias, run_times
+                            EVENT_JOB_MAX_INSTANCES, job.id, jobstore_alias, run_times
                         )
+                    )
+                else:
+                    self._logger.error(
+                        'Error submitting job "%s" to executor "%s"',
+                        job,
+                        job.executor,
+                        exc_info=error,
                     )
 
         return events
@@ -1542,6 +1549,34 @@ class BaseScheduler(metaclass=ABCMeta):
             "Next wakeup is due at %s (in %f seconds)", next_wakeup_time, wait_seconds
         )
         return wait_seconds
+
+
+def _submit_batch(executor, runs):
+    """
+    ``executor.submit_job(job, run_times)`` for each ``(job, executor, run_times,
+    jobstore_alias)`` of ``runs``, in order. Returns, for each, ``None`` or the
+    exception the submission raised.
+    """
+    if type(executor) is ThreadPoolExecutor and not (
+        _SUBMIT_METHODS & executor.__dict__.keys()
+    ):
+        # The same submissions with the executor's and the pool's locks taken once.
+        return executor._submit_batch(runs)
+
+    outcomes = []
+    for job, _, run_times, _ in runs:
+        # BaseException: a job run right away (DebugExecutor) may raise anything, and
+        # the other jobs of the pass must still be submitted.
+        try:
+            executor.submit_job(job, run_times)
+        except BaseException as exc:
+            outcomes.append(exc)
+        else:
+            outcomes.append(None)
+    return outcomes
+
+
+_SUBMIT_METHODS = frozenset(("submit_job", "_do_submit_job"))
 
 
 def _collects_natively(jobstore):

@@ -1,5 +1,6 @@
 from threading import TIMEOUT_MAX, Event
 
+from apscheduler._core import tighten_timer_slack
 from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 
 
@@ -37,6 +38,8 @@ class BlockingScheduler(BaseScheduler):
         # replaced the event, a loop left over from the previous run ends.
         event = self._event
         wait_seconds = TIMEOUT_MAX
+        # The loop sleeps until the next run is due: wake it on time.
+        tighten_timer_slack()
         while self.state != STATE_STOPPED and self._event is event:
             self._wait_for_wakeup(event, wait_seconds)
             if self.state == STATE_STOPPED or self._event is not event:
