@@ -1021,3 +1021,59 @@ def test_blocking_scheduler_blocks_until_shutdown():
     sched.shutdown()
     thread.join(WAIT)
     assert not thread.is_alive()
+
+
+def test_start_stores_pending_jobs_with_defaults_and_events():
+    sched = BackgroundScheduler(
+        executors={"default": DebugExecutor()},
+        job_defaults={"misfire_grace_time": 7, "coalesce": False, "max_instances": 3},
+        timezone=UTC,
+    )
+    added = []
+    sched.add_listener(lambda event: added.append(event.job_id), EVENT_JOB_ADDED)
+    own = sched.add_job(print, "interval", hours=1, id="own", max_instances=9)
+    later = [sched.add_job(print, "interval", hours=1, id=f"j{n}") for n in range(5)]
+    fixed = sched.add_job(print, "interval", hours=1, id="fixed", next_run_time=None)
+    sched.start(paused=True)
+    try:
+        assert added == ["own", "j0", "j1", "j2", "j3", "j4", "fixed"]
+        assert own.max_instances == 9 and own.misfire_grace_time == 7
+        for job in later:
+            assert (job.misfire_grace_time, job.coalesce, job.max_instances) == (7, False, 3)
+            assert job.next_run_time == job.trigger.start_date
+            assert not job.pending
+        assert fixed.next_run_time is None
+        assert [job.id for job in sched.get_jobs()] == ["own", "j0", "j1", "j2", "j3", "j4", "fixed"]
+    finally:
+        sched.shutdown()
+
+
+def test_start_with_a_conflicting_pending_job_leaves_it_pending():
+    sched = BackgroundScheduler(executors={"default": DebugExecutor()}, timezone=UTC)
+    sched.add_jobstore(MemoryJobStore(), "default")
+    sched.add_job(print, "interval", hours=1, id="a")
+    sched.add_job(print, "interval", hours=1, id="same")
+    sched.add_job(print, "interval", hours=1, id="same")
+    sched.add_job(print, "interval", hours=1, id="b")
+    with pytest.raises(ConflictingIdError):
+        sched.start(paused=True)
+    assert sched.state == STATE_STOPPED
+    # The first two were stored; the conflicting one and the one after it wait.
+    pending = [job.id for job in sched.get_jobs() if job.pending]
+    assert pending == ["same", "b"]
+    stored = sorted(job.id for job in sched._jobstores["default"].get_all_jobs())
+    assert stored == ["a", "same"]
+
+
+def test_start_with_an_invalid_default_leaves_jobs_pending():
+    sched = BackgroundScheduler(
+        executors={"default": DebugExecutor()},
+        job_defaults={"max_instances": 0},
+        timezone=UTC,
+    )
+    sched.add_job(print, "interval", hours=1, id="a")
+    sched.add_job(print, "interval", hours=1, id="b")
+    with pytest.raises(TypeError, match="max_instances must be a positive integer"):
+        sched.start(paused=True)
+    assert sched.state == STATE_STOPPED
+    assert [job.id for job in sched.get_jobs()] == ["a", "b"]

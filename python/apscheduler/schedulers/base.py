@@ -1132,13 +1132,48 @@ class BaseScheduler(metaclass=ABCMeta):
         Move the jobs added before start() into their job stores, then switch to
         ``new_state``.
 
-        The jobs are taken one at a time and the state changes in the same locked
-        section that finds the list empty: a job that another thread adds meanwhile is
-        either still picked up here or, once the state has changed, added directly.
-        Each job is added without the lock held, so its "added" event reaches the
+        The state changes in the same locked section that finds the pending list
+        empty: a job that another thread adds meanwhile is either still picked up here
+        or, once the state has changed, added directly. The "added" events reach the
         listeners with no lock held.
 
         """
+        if (
+            type(self)._real_add_job is not BaseScheduler._real_add_job
+            or "_real_add_job" in self.__dict__
+        ):
+            # A replaced _real_add_job is called for each job, as APScheduler does.
+            return self._schedule_pending_jobs_one_by_one(new_state)
+
+        while True:
+            failure = None
+            with self._jobstores_lock:
+                if not self._pending_jobs:
+                    self.state = new_state
+                    return
+
+                # The whole list at once, stored under the lock, so that no other
+                # thread sees a job that is neither pending nor stored.
+                batch = self._pending_jobs
+                self._pending_jobs = []
+                stored = _PendingJobStorer(self)
+                for index, (job, jobstore_alias, replace_existing) in enumerate(batch):
+                    try:
+                        stored.store(job, jobstore_alias, replace_existing)
+                    except BaseException as exc:
+                        # Left pending, as it was, with those after it.
+                        self._pending_jobs[:0] = batch[index:]
+                        failure = exc
+                        break
+
+            listened = self._listened_codes()
+            for job, jobstore_alias in stored.jobs:
+                self._job_added(job, jobstore_alias, listened)
+
+            if failure is not None:
+                raise failure
+
+    def _schedule_pending_jobs_one_by_one(self, new_state):
         while True:
             with self._jobstores_lock:
                 if not self._pending_jobs:
@@ -1177,19 +1212,28 @@ class BaseScheduler(metaclass=ABCMeta):
         job._modify(**changes)
 
         with self._jobstores_lock:
-            store = self._lookup_jobstore(jobstore_alias)
-            try:
-                store.add_job(job)
-            except ConflictingIdError:
-                if not replace_existing:
-                    raise
+            self._store_job(job, jobstore_alias, replace_existing)
 
-                store.update_job(job)
+        self._job_added(job, jobstore_alias)
 
-            # No longer pending
-            job._jobstore_alias = jobstore_alias
+    def _store_job(self, job, jobstore_alias, replace_existing):
+        """Add a job whose options are complete to its store; called with the lock."""
+        store = self._lookup_jobstore(jobstore_alias)
+        try:
+            store.add_job(job)
+        except ConflictingIdError:
+            if not replace_existing:
+                raise
 
-        self._dispatch_event(JobEvent(EVENT_JOB_ADDED, job.id, jobstore_alias))
+            store.update_job(job)
+
+        # No longer pending
+        job._jobstore_alias = jobstore_alias
+
+    def _job_added(self, job, jobstore_alias, listened=EVENT_ALL):
+        """Tell the listeners and the log that a job has entered its job store."""
+        if listened & EVENT_JOB_ADDED:
+            self._dispatch_event(JobEvent(EVENT_JOB_ADDED, job.id, jobstore_alias))
         self._logger.info('Added job "%s" to job store "%s"', job.name, jobstore_alias)
 
         # The new job may be due before the current wakeup time.
@@ -1549,6 +1593,66 @@ class BaseScheduler(metaclass=ABCMeta):
             "Next wakeup is due at %s (in %f seconds)", next_wakeup_time, wait_seconds
         )
         return wait_seconds
+
+
+class _PendingJobStorer:
+    """
+    Completes and stores the pending jobs of a start(), with the job store lock held:
+    what _real_add_job() does, minus the events (sent after the lock is let go).
+
+    A job of the library's own class that lacks the same options as the first such
+    job gets the values that job's validation approved, set directly; the scheduler's
+    defaults are validated once instead of once per job.
+    """
+
+    def __init__(self, scheduler):
+        self.scheduler = scheduler
+        self.now = datetime.now(scheduler.timezone)
+        self.jobs = []
+        self._approved = None
+
+    def store(self, job, jobstore_alias, replace_existing):
+        scheduler = self.scheduler
+        defaults = scheduler._job_defaults
+        missing = tuple(key for key in defaults if not hasattr(job, key))
+        if not hasattr(job, "next_run_time"):
+            next_run_time = job.trigger.get_next_fire_time(None, self.now)
+        else:
+            next_run_time = _MISSING_VALUE
+
+        approved = self._approved
+        if (
+            type(job) is Job
+            and approved is not None
+            and approved[0] == missing
+            and (next_run_time is None or _is_aware(next_run_time))
+        ):
+            for key, value in zip(missing, approved[1]):
+                setattr(job, key, value)
+            if next_run_time is not _MISSING_VALUE:
+                job.next_run_time = next_run_time
+        else:
+            changes = {key: defaults[key] for key in missing}
+            if next_run_time is not _MISSING_VALUE:
+                changes["next_run_time"] = next_run_time
+            job._modify(**changes)
+            if type(job) is Job and approved is None:
+                self._approved = (missing, tuple(getattr(job, key) for key in missing))
+
+        scheduler._store_job(job, jobstore_alias, replace_existing)
+        self.jobs.append((job, jobstore_alias))
+
+
+# Marks "the job had its own next run time" in _PendingJobStorer.
+_MISSING_VALUE = object()
+
+
+def _is_aware(value):
+    return isinstance(value, _datetime_type) and value.tzinfo is not None
+
+
+# The class itself: tests replace this module's "datetime" to control the clock.
+_datetime_type = datetime
 
 
 def _submit_batch(executor, runs):
