@@ -45,20 +45,13 @@ impl WorkItem {
     fn report<'py>(&self, py: Python<'py>, outcome: PyResult<Bound<'py, PyAny>>) {
         let job = self.job.bind(py);
         let reported = match outcome {
-            Ok(events) => report_success(self.executor.bind(py), job, events),
+            Ok(events) => super::report::report_success(self.executor.bind(py), job, events),
             Err(error) => report_error(self.executor.bind(py), job, error),
         };
         if let Err(error) = reported {
             log_callback_error(job, error);
         }
     }
-}
-
-fn report_success<'py>(executor: &Bound<'py, PyAny>, job: &Bound<'py, PyAny>, events: Bound<'py, PyAny>) -> PyResult<()> {
-    let py = executor.py();
-    let job_id = job.getattr(intern!(py, "id"))?;
-    executor.call_method1(intern!(py, "_run_job_success"), (job_id, events))?;
-    Ok(())
 }
 
 fn report_error<'py>(executor: &Bound<'py, PyAny>, job: &Bound<'py, PyAny>, error: PyErr) -> PyResult<()> {

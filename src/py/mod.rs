@@ -17,6 +17,7 @@ mod due_runs;
 mod executor;
 mod interval;
 mod jobstores;
+mod report;
 mod run;
 mod timer;
 mod zones;
