@@ -1,0 +1,329 @@
+"""The native fast paths give the same outcome as the Python paths they replace.
+
+A scheduler pass over the library's own ``MemoryJobStore`` with its own
+``ThreadPoolExecutor`` runs natively: collecting due runs, submitting them, running
+them in the pool's workers and reporting to listeners. A subclass of either, or a
+method replaced on the instance, takes the Python path. Each test here runs the same
+scenario both ways and compares what listeners and job stores see.
+"""
+
+import logging
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from apscheduler.events import (
+    EVENT_ALL,
+    EVENT_JOB_ADDED,
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_REMOVED,
+    EVENT_JOB_SUBMITTED,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+UTC = timezone.utc
+WAIT = 10
+SCHEDULER_SENT = {EVENT_JOB_ADDED, EVENT_JOB_REMOVED, EVENT_JOB_SUBMITTED, EVENT_JOB_MAX_INSTANCES}
+
+
+class PythonPathStore(MemoryJobStore):
+    """Not the library's exact class: passes take the Python path."""
+
+
+class PythonPathExecutor(ThreadPoolExecutor):
+    """Not the library's exact class: submissions take the Python path."""
+
+
+class EveryOtherSecond(IntervalTrigger):
+    """A trigger whose get_next_fire_time is Python code."""
+
+    def get_next_fire_time(self, previous_fire_time, now):
+        return super().get_next_fire_time(previous_fire_time, now)
+
+
+class NaiveTrigger(IntervalTrigger):
+    """Returns naive datetimes, which the job converts to the scheduler's zone."""
+
+    def get_next_fire_time(self, previous_fire_time, now):
+        value = super().get_next_fire_time(previous_fire_time, now)
+        return value.replace(tzinfo=None) if value is not None else None
+
+
+def wait_for(condition, timeout=WAIT):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
+def answer(value):
+    return value
+
+
+def fail():
+    raise ValueError("job failed")
+
+
+def relative(job_id, time, now):
+    """A time as seconds from the scenario's start; the cron job's as a time of day."""
+    if job_id == "cron":
+        return time.time().isoformat()
+    return (time - now).total_seconds()
+
+
+def summary(event, now):
+    """What an event says, with times made comparable between scenarios."""
+    data = {"code": event.code, "job_id": event.job_id, "jobstore": event.jobstore}
+    if hasattr(event, "scheduled_run_times"):
+        data["scheduled_run_times"] = [
+            relative(event.job_id, time, now) for time in event.scheduled_run_times
+        ]
+    if hasattr(event, "scheduled_run_time"):
+        data["scheduled_run_time"] = relative(event.job_id, event.scheduled_run_time, now)
+    if hasattr(event, "retval"):
+        data["retval"] = event.retval
+    if getattr(event, "exception", None) is not None:
+        data["exception"] = repr(event.exception)
+        data["traceback_ends"] = event.traceback.splitlines()[-1].strip()
+    return data
+
+
+def run_scenario(native, add_jobs, expected_events):
+    store = MemoryJobStore() if native else PythonPathStore()
+    executor = ThreadPoolExecutor(4) if native else PythonPathExecutor(4)
+    scheduler = BackgroundScheduler(
+        jobstores={"default": store}, executors={"default": executor}, timezone=UTC
+    )
+    events = []
+    lock = threading.Lock()
+
+    def listen(event):
+        with lock:
+            events.append(event)
+
+    scheduler.add_listener(listen, EVENT_ALL & ~0xFF)
+    scheduler.start(paused=True)
+    try:
+        now = datetime.now(UTC)
+        add_jobs(scheduler, now)
+        scheduler.resume()
+        wait_for(lambda: len(events) >= expected_events)
+        time.sleep(0.05)
+        jobs = {
+            job.id: (relative(job.id, job.next_run_time, now), job.next_run_time.tzinfo)
+            for job in scheduler.get_jobs()
+        }
+    finally:
+        scheduler.shutdown()
+    # Per job, events keep their order within each thread that sends them: the
+    # scheduler's (added, removed, submitted) and the workers' (executed, error,
+    # missed). Between those two threads, order is a race, as with APScheduler.
+    per_job = {}
+    for event in events:
+        sender = "scheduler" if event.code in SCHEDULER_SENT else "worker"
+        per_job.setdefault(event.job_id, {}).setdefault(sender, []).append(
+            summary(event, now)
+        )
+    return per_job, jobs
+
+
+def both_ways(add_jobs, expected_events):
+    native = run_scenario(True, add_jobs, expected_events)
+    python = run_scenario(False, add_jobs, expected_events)
+    assert native == python
+    return native
+
+
+def test_due_runs_rescheduling_and_removal():
+    # Every job is due when the scheduler resumes and none fires again during the
+    # test, so both runs see exactly one pass.
+    def add_jobs(scheduler, now):
+        past = now - timedelta(seconds=35)
+        # An explicit next run time in the past: the runs since then are due.
+        no_grace = {"misfire_grace_time": None, "next_run_time": past}
+        scheduler.add_job(
+            answer, IntervalTrigger(seconds=10, start_date=past), args=[1],
+            id="all", coalesce=False, **no_grace,
+        )
+        scheduler.add_job(
+            answer, IntervalTrigger(seconds=10, start_date=past), args=[2],
+            id="coalesced", coalesce=True, **no_grace,
+        )
+        scheduler.add_job(answer, DateTrigger(past), args=[3], id="once", **no_grace)
+        scheduler.add_job(
+            answer,
+            CronTrigger(hour=0, start_date=now - timedelta(days=2), timezone=UTC),
+            kwargs={"value": 4}, id="cron", coalesce=True, misfire_grace_time=None,
+            next_run_time=now - timedelta(days=2),
+        )
+        scheduler.add_job(
+            answer, EveryOtherSecond(seconds=20, start_date=past), args=[5],
+            id="python-trigger", coalesce=True, **no_grace,
+        )
+        scheduler.add_job(
+            answer, NaiveTrigger(seconds=60, start_date=now - timedelta(seconds=5)),
+            args=[6], id="naive", misfire_grace_time=None,
+            next_run_time=now - timedelta(seconds=5),
+        )
+        scheduler.add_job(fail, DateTrigger(past), id="fails", **no_grace)
+
+    # 7 added; "all" runs 4 times, the others once; "once" and "fails" are removed.
+    per_job, jobs = both_ways(add_jobs, 7 + 5 + 6 * 2 + 2)
+    assert [e["code"] for e in per_job["all"]["scheduler"]] == [
+        EVENT_JOB_ADDED, EVENT_JOB_SUBMITTED,
+    ]
+    assert per_job["all"]["scheduler"][1]["scheduled_run_times"] == [-35, -25, -15, -5]
+    assert [(e["scheduled_run_time"], e["retval"]) for e in per_job["all"]["worker"]] == [
+        (-35, 1), (-25, 1), (-15, 1), (-5, 1),
+    ]
+    assert per_job["coalesced"]["scheduler"][1]["scheduled_run_times"] == [-5]
+    assert [e["code"] for e in per_job["once"]["scheduler"]] == [
+        EVENT_JOB_ADDED, EVENT_JOB_REMOVED, EVENT_JOB_SUBMITTED,
+    ]
+    assert per_job["fails"]["worker"][0]["code"] == EVENT_JOB_ERROR
+    assert per_job["fails"]["worker"][0]["traceback_ends"] == 'raise ValueError("job failed")'
+    assert per_job["cron"]["worker"][0]["retval"] == 4
+    assert jobs["all"] == jobs["coalesced"] == (5, UTC)
+    assert jobs["python-trigger"] == (5, UTC)
+    assert jobs["naive"] == (55, UTC)
+    assert set(jobs) == {"all", "coalesced", "cron", "python-trigger", "naive"}
+
+
+def test_missed_runs_and_max_instances():
+    release = threading.Event()
+
+    def add_jobs(scheduler, now):
+        scheduler.add_job(
+            answer, DateTrigger(now - timedelta(seconds=30)), args=[1],
+            id="late", misfire_grace_time=1,
+        )
+        # Two runs are due at once; they block, so the next pass (0.5 s later)
+        # finds the only instance still busy.
+        scheduler.add_job(
+            release.wait, IntervalTrigger(seconds=1, start_date=now - timedelta(seconds=1.5)),
+            args=[WAIT], id="busy", max_instances=1, coalesce=False,
+            misfire_grace_time=None, next_run_time=now - timedelta(seconds=1.5),
+        )
+
+    def scenario(native):
+        release.clear()
+        # After the pass that finds the instance busy, before shutdown waits for it.
+        timer = threading.Timer(1.2, release.set)
+        timer.start()
+        try:
+            # late: added, removed, submitted, missed; busy: added, submitted, max
+            return run_scenario(native, add_jobs, 7)
+        finally:
+            timer.cancel()
+            release.set()
+
+    native, python = scenario(True), scenario(False)
+    assert native[0]["late"] == python[0]["late"]
+    assert [e["code"] for e in native[0]["late"]["worker"]] == [EVENT_JOB_MISSED]
+    for per_job, _ in (native, python):
+        busy = per_job["busy"]["scheduler"]
+        assert [e["code"] for e in busy][:3] == [
+            EVENT_JOB_ADDED, EVENT_JOB_SUBMITTED, EVENT_JOB_MAX_INSTANCES,
+        ]
+        assert busy[1]["scheduled_run_times"] == [-1.5, -0.5]
+        assert busy[2]["scheduled_run_times"] == [0.5]
+
+
+def test_a_replaced_report_method_is_called():
+    reported = []
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    try:
+        executor = scheduler._lookup_executor("default")
+        original = executor._run_job_success
+
+        def run_job_success(job_id, events):
+            reported.append((job_id, [event.code for event in events]))
+            original(job_id, events)
+
+        executor._run_job_success = run_job_success
+        scheduler.add_job(answer, "date", args=[1], id="job")
+        scheduler.resume()
+        wait_for(lambda: reported)
+    finally:
+        scheduler.shutdown()
+    assert reported == [("job", [EVENT_JOB_EXECUTED])]
+
+
+def test_a_replaced_dispatch_sees_every_event():
+    seen = []
+
+    class Recording(BackgroundScheduler):
+        def _dispatch_event(self, event):
+            seen.append(event.code)
+            super()._dispatch_event(event)
+
+    scheduler = Recording(timezone=UTC)
+    scheduler.start(paused=True)
+    try:
+        scheduler.add_job(answer, "date", args=[1], id="job")
+        scheduler.resume()
+        wait_for(lambda: EVENT_JOB_EXECUTED in seen)
+    finally:
+        scheduler.shutdown()
+    # Submission and removal events are built even with no listener: the override
+    # may observe them.
+    assert EVENT_JOB_SUBMITTED in seen and EVENT_JOB_REMOVED in seen
+
+
+def test_listeners_from_a_worker_are_masked_and_isolated(caplog):
+    calls = []
+    scheduler = BackgroundScheduler(timezone=UTC)
+
+    def broken(event):
+        calls.append("broken")
+        raise RuntimeError("listener failed")
+
+    def removes_itself(event):
+        calls.append("removes_itself")
+        scheduler.remove_listener(removes_itself)
+
+    scheduler.add_listener(broken, EVENT_JOB_EXECUTED)
+    scheduler.add_listener(removes_itself, EVENT_JOB_EXECUTED)
+    scheduler.add_listener(lambda event: calls.append("errors only"), EVENT_JOB_ERROR)
+    scheduler.add_listener(lambda event: calls.append(("last", event.retval)), EVENT_JOB_EXECUTED)
+    scheduler.start(paused=True)
+    try:
+        with caplog.at_level(logging.ERROR, logger="apscheduler.scheduler"):
+            scheduler.add_job(answer, "date", args=[7], id="one")
+            scheduler.resume()
+            wait_for(lambda: ("last", 7) in calls)
+            scheduler.add_job(answer, "date", args=[8], id="two")
+            wait_for(lambda: ("last", 8) in calls)
+    finally:
+        scheduler.shutdown()
+    assert calls == ["broken", "removes_itself", ("last", 7), "broken", ("last", 8)]
+    failures = [r for r in caplog.records if r.getMessage() == "Error notifying listener"]
+    assert len(failures) == 2
+    assert "listener failed" in failures[0].exc_text
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_job_arguments_reach_the_callable(native):
+    received = []
+
+    def record(*args, **kwargs):
+        received.append((args, kwargs))
+
+    def add_jobs(scheduler, now):
+        scheduler.add_job(record, "date", run_date=now, args=[1, 2], kwargs={"k": 3}, id="a")
+        scheduler.add_job(record, "date", run_date=now, id="b")
+
+    run_scenario(native, add_jobs, 6)
+    assert sorted(received, key=len) == sorted([((1, 2), {"k": 3}), ((), {})], key=len)
