@@ -1,7 +1,7 @@
 import asyncio
 
 from apscheduler.schedulers._eventloop import EventLoopScheduler
-from apscheduler.schedulers._slicedpass import sliced_pass
+from apscheduler.schedulers._slicedpass import LOCK_BUSY, sliced_pass
 from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.util import maybe_ref
 
@@ -40,6 +40,8 @@ class AsyncIOScheduler(EventLoopScheduler):
     # The sliced pass underway (a generator), and whether a wake-up came during it.
     _pass = None
     _pass_again = False
+    # Seconds before a slice that found the job store lock taken tries again.
+    _lock_retry_delay = 0.0005
 
     def start(self, paused=False):
         if not self._eventloop or self._eventloop.is_closed():
@@ -123,7 +125,7 @@ class AsyncIOScheduler(EventLoopScheduler):
             return  # shut down meanwhile
 
         try:
-            next(steps)
+            step = next(steps)
         except StopIteration as finished:
             wait_seconds = finished.value
         except Exception:
@@ -133,8 +135,14 @@ class AsyncIOScheduler(EventLoopScheduler):
             )
             wait_seconds = self.jobstore_retry_interval
         else:
-            # More due jobs: the loop runs what else is ready before the next slice.
-            self._eventloop.call_soon(self._next_slice)
+            if step is LOCK_BUSY:
+                # Another thread is changing the job stores: try again shortly
+                # rather than wait for the lock with the loop held.
+                self._eventloop.call_later(self._lock_retry_delay, self._next_slice)
+            else:
+                # More due jobs: the loop runs what else is ready before the next
+                # slice.
+                self._eventloop.call_soon(self._next_slice)
             return
 
         self._pass = None
