@@ -218,6 +218,53 @@ def test_shutdown_after_the_loop_has_closed():
     assert not scheduler.running
 
 
+def test_restart_on_another_loop():
+    ran = []
+
+    async def job(number):
+        ran.append(number)
+
+    scheduler = AsyncIOScheduler()
+
+    async def run(number):
+        scheduler.add_job(job, "date", run_date=soon(), args=[number])
+        scheduler.start()
+        await wait_for(lambda: number in ran)
+        scheduler.shutdown()
+
+    asyncio.run(run(1))
+    asyncio.run(run(2))
+    assert ran == [1, 2]
+
+
+def test_a_debug_executor_job_shutting_down_ends_the_pass():
+    from apscheduler.executors.debug import DebugExecutor
+
+    ran = []
+
+    async def main():
+        scheduler = AsyncIOScheduler(executors={"default": DebugExecutor()})
+
+        def job(number):
+            ran.append(number)
+            if number == 3:
+                scheduler.shutdown()
+
+        when = soon(-0.5)
+        for number in range(40):
+            scheduler.add_job(
+                job, "date", run_date=when, args=[number], misfire_grace_time=None
+            )
+        scheduler.start()
+        await wait_for(lambda: not scheduler.running)
+        await asyncio.sleep(0.05)
+        assert scheduler._timeout is None
+
+    asyncio.run(main())
+    # the slice that ran job 3 finished, and no slice came after it
+    assert 3 in ran and len(ran) < 40
+
+
 def test_jobs_removed_by_an_earlier_run_of_the_same_pass_do_not_run():
     """A pass of many due jobs is processed in slices; between two slices a job may
     remove others, which then must neither run nor break the pass."""

@@ -31,6 +31,14 @@ class EventLoopScheduler(BaseScheduler):
         self._wakeup_lock = Lock()
         super().__init__(gconfig, **options)
 
+    def start(self, *args, **kwargs):
+        # A wake-up queued on a loop that never ran it (closed before the previous
+        # shutdown) must not stop this run's wake-ups from being queued.
+        with self._wakeup_lock:
+            self._wakeup_queued = False
+
+        super().start(*args, **kwargs)
+
     def shutdown(self, wait=True):
         if not self.running:
             raise SchedulerNotRunningError
@@ -79,7 +87,10 @@ class EventLoopScheduler(BaseScheduler):
             return
 
         self._stop_timer()
-        self._start_timer(self._run_pass())
+        wait_seconds = self._run_pass()
+        # A job run during the pass (by the debug executor) may have shut us down.
+        if self.state != STATE_STOPPED:
+            self._start_timer(wait_seconds)
 
     def _run_pass(self):
         """

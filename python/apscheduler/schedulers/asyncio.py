@@ -106,8 +106,8 @@ class AsyncIOScheduler(EventLoopScheduler):
         with self._wakeup_lock:
             self._wakeup_queued = False
 
-        if self.state == STATE_STOPPED or self._eventloop is None:
-            return
+        if self.state == STATE_STOPPED or _running_loop() is not self._eventloop:
+            return  # shut down, or queued on a loop that a restart has replaced
 
         if self._pass is not None:
             # The pass underway may have passed over the job this wake-up is about:
