@@ -243,6 +243,10 @@ def test_a_debug_executor_job_shutting_down_ends_the_pass():
     ran = []
 
     async def main():
+        loop_errors = []
+        asyncio.get_running_loop().set_exception_handler(
+            lambda loop, context: loop_errors.append(context)
+        )
         scheduler = AsyncIOScheduler(executors={"default": DebugExecutor()})
 
         def job(number):
@@ -259,6 +263,7 @@ def test_a_debug_executor_job_shutting_down_ends_the_pass():
         await wait_for(lambda: not scheduler.running)
         await asyncio.sleep(0.05)
         assert scheduler._timeout is None
+        assert loop_errors == []
 
     asyncio.run(main())
     # the slice that ran job 3 finished, and no slice came after it

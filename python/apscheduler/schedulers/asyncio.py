@@ -57,6 +57,7 @@ class AsyncIOScheduler(EventLoopScheduler):
         super()._shutdown_in_loop(wait)
         # A pass underway ends at its next slice; start() takes the loop anew.
         self._pass = None
+        self._pass_again = False
         self._eventloop = None
 
     def _create_default_executor(self):
@@ -135,6 +136,9 @@ class AsyncIOScheduler(EventLoopScheduler):
             )
             wait_seconds = self.jobstore_retry_interval
         else:
+            if self._pass is not steps:
+                return  # a job of the slice shut the scheduler down
+
             if step is LOCK_BUSY:
                 # Another thread is changing the job stores: try again shortly
                 # rather than wait for the lock with the loop held.
