@@ -75,7 +75,7 @@ def test_jobs_fire_and_listeners_see_them():
         if event.code == EVENT_JOB_EXECUTED and event.job_id == "each_second"
     ][:1]
     assert cron_run.scheduled_run_time.microsecond == 0
-    assert ran["cron"][0] - cron_run.scheduled_run_time < timedelta(seconds=0.5)
+    assert ran["cron"][0] - cron_run.scheduled_run_time < timedelta(seconds=1)
 
 
 def test_a_job_added_by_another_thread_wakes_the_scheduler():
