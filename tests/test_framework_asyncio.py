@@ -441,3 +441,54 @@ def test_loop_is_never_held_for_more_than_a_millisecond():
     assert min(maxima) < 0.001, "longest gaps: " + ", ".join(
         f"{gap * 1e3:.3f} ms" for gap in maxima
     )
+
+
+def test_a_sliced_pass_does_what_the_core_pass_does(monkeypatch):
+    """Up to a slice's worth of due jobs, the sliced pass gives the same events, in
+    the same order, and the same wait as BaseScheduler._process_jobs()."""
+    from apscheduler.executors.debug import DebugExecutor
+    from apscheduler.schedulers import _slicedpass
+
+    # one slice, however slow the machine
+    monkeypatch.setattr(_slicedpass, "SLICE_BUDGET", 60)
+    from apscheduler.schedulers._slicedpass import sliced_pass
+    from apscheduler.schedulers.base import STATE_RUNNING
+
+    def finish(steps):
+        try:
+            while True:
+                next(steps)
+        except StopIteration as finished:
+            return finished.value
+
+    async def events_of(run_pass):
+        scheduler = AsyncIOScheduler(
+            executors={"default": DebugExecutor()}, timezone=UTC
+        )
+        scheduler.start(paused=True)
+        past = soon(-3)
+        for number in range(3):
+            scheduler.add_job(
+                int, "date", run_date=past, id=f"date{number}", misfire_grace_time=None
+            )
+        scheduler.add_job(
+            int, "interval", seconds=1, start_date=past, id="interval", coalesce=False
+        )
+        scheduler.add_job(int, "date", run_date=past, id="missed")
+        scheduler.add_job(int, "date", run_date=past, id="lost", executor="nope")
+        scheduler.add_job(int, "date", run_date=soon(60), id="later")
+        events = []
+        scheduler.add_listener(
+            lambda event: events.append((event.code, getattr(event, "job_id", None)))
+        )
+        # running, but without the wake-up resume() would queue
+        scheduler.state = STATE_RUNNING
+        wait_seconds = run_pass(scheduler)
+        scheduler.shutdown()
+        return events, wait_seconds
+
+    sliced, sliced_wait = asyncio.run(events_of(lambda s: finish(sliced_pass(s))))
+    core, core_wait = asyncio.run(events_of(lambda s: s._process_jobs()))
+    assert sliced == core
+    assert len(sliced) > 10
+    assert abs(sliced_wait - core_wait) < 0.5
