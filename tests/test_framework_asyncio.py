@@ -257,7 +257,12 @@ def test_a_debug_executor_job_shutting_down_ends_the_pass():
         when = soon(-0.5)
         for number in range(40):
             scheduler.add_job(
-                job, "date", run_date=when, args=[number], misfire_grace_time=None
+                job,
+                "date",
+                run_date=when,
+                args=[number],
+                id=f"{number:03}",  # due jobs come in the order of their ids
+                misfire_grace_time=None,
             )
         scheduler.start()
         await wait_for(lambda: not scheduler.running)
@@ -492,3 +497,29 @@ def test_a_sliced_pass_does_what_the_core_pass_does(monkeypatch):
     assert sliced == core
     assert len(sliced) > 10
     assert abs(sliced_wait - core_wait) < 0.5
+
+
+def test_shutdown_after_the_loop_closed_with_a_thread_job_running():
+    started = threading.Event()
+    release = threading.Event()
+
+    def blocking_job():
+        started.set()
+        release.wait(WAIT)
+
+    async def main():
+        scheduler = AsyncIOScheduler()
+        scheduler.add_job(blocking_job, "date", run_date=soon())
+        scheduler.start()
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, WAIT)
+        return scheduler
+
+    loop = asyncio.new_event_loop()
+    try:
+        scheduler = loop.run_until_complete(main())
+    finally:
+        release.set()
+        loop.close()
+    # the job's future belongs to a closed loop: shutting down must not fail on it
+    scheduler.shutdown()
+    assert not scheduler.running

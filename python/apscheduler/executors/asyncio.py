@@ -46,10 +46,14 @@ class AsyncIOExecutor(BaseExecutor):
             self._cancel_pending()
 
     def _cancel_pending(self):
-        pending = getattr(self, "_pending_futures", ())
-        for future in pending:
-            if not future.done():
-                future.cancel()
+        pending = getattr(self, "_pending_futures", set())
+        loop = getattr(self, "_eventloop", None)
+        # A closed loop can run no callback, a cancellation's included: its jobs are
+        # simply forgotten.
+        if loop is None or not loop.is_closed():
+            for future in pending:
+                if not future.done():
+                    future.cancel()
 
         pending.clear()
 

@@ -31,6 +31,13 @@ class EventLoopScheduler(BaseScheduler):
         self._wakeup_lock = Lock()
         super().__init__(gconfig, **options)
 
+    def _after_fork_in_child(self):
+        super()._after_fork_in_child()
+        # The lock may have been held by a thread that does not exist in the child;
+        # no callback of the parent's loop is queued there.
+        self._wakeup_lock = Lock()
+        self._wakeup_queued = False
+
     def start(self, *args, **kwargs):
         # A wake-up queued on a loop that never ran it (closed before the previous
         # shutdown) must not stop this run's wake-ups from being queued.
