@@ -38,8 +38,6 @@ ROWS = [
     ("burst", "cpu_us_per_run", "{n} due at once: CPU per run", "us", "lower", min),
     ("burst", "stall_max_ms", "{n} due at once: longest loop stall", "ms", "lower",
      statistics.median),
-    ("burst", "stall_cpu_p99_ms", "{n} due at once: loop iteration p99 (CPU)", "ms",
-     "lower", statistics.median),
     ("add_running", "rate", "{n} added to a running scheduler: runs", "jobs/s",
      "higher", max),
 ]
