@@ -284,3 +284,46 @@ def test_tornado_wakeups_before_the_pass_share_it():
 
     assert asyncio.run(main()) <= 3
     assert len(ran) == 500
+
+
+def test_the_reference_decorators_queue_calls_on_the_loop():
+    """run_in_event_loop, run_in_ioloop and run_in_reactor, which subclasses written
+    for APScheduler may use, are there and queue the call on the scheduler's loop."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler, run_in_event_loop
+    from apscheduler.schedulers.tornado import TornadoScheduler, run_in_ioloop
+    from apscheduler.schedulers.twisted import run_in_reactor  # noqa: F401
+
+    calls = []
+
+    class MyAsyncIOScheduler(AsyncIOScheduler):
+        @run_in_event_loop
+        def note(self, value):
+            calls.append(("asyncio", value, threading.current_thread()))
+
+    class MyTornadoScheduler(TornadoScheduler):
+        @run_in_ioloop
+        def note(self, value):
+            calls.append(("tornado", value, threading.current_thread()))
+
+    async def main():
+        for expected, cls in ((2, MyAsyncIOScheduler), (4, MyTornadoScheduler)):
+            scheduler = cls()
+            scheduler.start(paused=True)
+            thread = threading.Thread(target=scheduler.note, args=(1,))
+            thread.start()
+            thread.join()
+            assert scheduler.note(2) is None
+            deadline = time.monotonic() + WAIT
+            while len(calls) < expected:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.01)
+            scheduler.shutdown()
+
+    asyncio.run(main())
+    assert sorted((name, value) for name, value, _ in calls) == [
+        ("asyncio", 1),
+        ("asyncio", 2),
+        ("tornado", 1),
+        ("tornado", 2),
+    ]
+    assert {thread for _, _, thread in calls} == {threading.main_thread()}

@@ -1,4 +1,5 @@
 import asyncio
+from functools import partial, wraps
 
 from apscheduler.schedulers._eventloop import EventLoopScheduler
 from apscheduler.schedulers._slicedpass import LOCK_BUSY, sliced_pass
@@ -11,6 +12,19 @@ def _running_loop():
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+def run_in_event_loop(func):
+    """
+    Make a method of an AsyncIOScheduler (or subclass) run on the scheduler's event
+    loop: a call queues it there, from any thread, and returns ``None`` at once.
+    """
+
+    @wraps(func)
+    def wrapper(self, *args, **kwargs):
+        self._eventloop.call_soon_threadsafe(partial(func, self, *args, **kwargs))
+
+    return wrapper
 
 
 class AsyncIOScheduler(EventLoopScheduler):

@@ -1,6 +1,8 @@
 import asyncio
 from datetime import timedelta
+from functools import wraps
 
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers._eventloop import EventLoopScheduler
 from apscheduler.util import maybe_ref
 
@@ -9,6 +11,22 @@ try:
     from tornado.ioloop import IOLoop
 except ImportError as exc:  # pragma: nocover
     raise ImportError("TornadoScheduler requires tornado installed") from exc
+
+
+def run_in_ioloop(func):
+    """
+    Make a method of a TornadoScheduler (or subclass) run on the scheduler's IOLoop:
+    a call queues it there, from any thread, and returns ``None`` at once.
+    """
+
+    @wraps(func)
+    def wrapper(self, *args, **kwargs):
+        if self._ioloop is None:
+            raise SchedulerNotRunningError
+
+        self._ioloop.add_callback(func, self, *args, **kwargs)
+
+    return wrapper
 
 
 class TornadoScheduler(EventLoopScheduler):

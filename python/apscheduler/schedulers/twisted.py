@@ -1,3 +1,4 @@
+from functools import wraps
 from threading import get_ident
 
 from apscheduler.schedulers._eventloop import EventLoopScheduler
@@ -10,6 +11,19 @@ try:
     from twisted.internet import reactor as default_reactor
 except ImportError as exc:  # pragma: nocover
     raise ImportError("TwistedScheduler requires Twisted installed") from exc
+
+
+def run_in_reactor(func):
+    """
+    Make a method of a TwistedScheduler (or subclass) run in the scheduler's reactor
+    thread: a call queues it there, from any thread, and returns ``None`` at once.
+    """
+
+    @wraps(func)
+    def wrapper(self, *args, **kwargs):
+        self._reactor.callFromThread(func, self, *args, **kwargs)
+
+    return wrapper
 
 
 class TwistedScheduler(EventLoopScheduler):
