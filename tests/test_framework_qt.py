@@ -127,3 +127,17 @@ def test_a_failing_pass_is_retried(caplog):
     run_qt_until(lambda: len(calls) >= 2)
     scheduler.shutdown()
     assert "Error processing jobs" in caplog.text
+
+
+def test_a_shut_down_scheduler_can_be_collected():
+    import gc
+    import weakref
+
+    scheduler = QtScheduler()
+    scheduler.start()
+    run_qt_until(lambda: True)
+    scheduler.shutdown()
+    ref = weakref.ref(scheduler)
+    del scheduler
+    gc.collect()
+    assert ref() is None
