@@ -3,10 +3,11 @@
 //!
 //! It does what `BaseScheduler._collect_job_run` does for each due job, for the jobs
 //! it can handle without judgement calls: those of the exact `Job` class whose
-//! executor exists. Every other due job, and any job whose processing raised, is
-//! handed back untouched for the Python path, which logs and reports as it always
-//! does.
+//! executor exists. Every other due job is handed, in its turn, to the Python path
+//! (`python_path`), which logs and reports as it always does, so the jobs of a pass
+//! are processed in the store's order whichever path takes them.
 
+use pyo3::exceptions::PyException;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDateTime, PyDict, PyList, PyTuple, PyTzInfoAccess};
@@ -29,9 +30,9 @@ struct Decision<'py> {
 }
 
 /// Appends `(job, executor, run_times, jobstore_alias)` to `runs` and
-/// `(job_id, jobstore_alias)` to `removed` as `_collect_job_run` would. Returns the
-/// due jobs left to the Python path, and the first exception raised while processing
-/// a job (that job is left as it was, still due), or `None`.
+/// `(job_id, jobstore_alias)` to `removed` as `_collect_job_run` would, calling
+/// `python_path(job)` for the jobs it leaves to Python. Returns the first exception
+/// raised while processing a job (that job is left as it was, still due), or `None`.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
 pub fn collect_due_runs<'py>(
@@ -42,7 +43,8 @@ pub fn collect_due_runs<'py>(
     job_type: &Bound<'py, PyAny>,
     runs: &Bound<'py, PyList>,
     removed: &Bound<'py, PyList>,
-) -> PyResult<(Vec<Bound<'py, PyAny>>, Option<PyErr>)> {
+    python_path: &Bound<'py, PyAny>,
+) -> PyResult<Option<PyErr>> {
     let py = store.py();
     let now_at = zones::utc_micros(now)?;
     // References are taken under the lock; all Python work happens after it.
@@ -52,16 +54,27 @@ pub fn collect_due_runs<'py>(
         jobs.due_entries(now_at).map(|(id, at, job)| (id.to_string(), at, job.clone_ref(py))).collect()
     };
 
-    let mut left = Vec::new();
     let mut failure = None;
+    // The Python path, as _collect_due_runs runs it: an Exception is remembered and
+    // the pass goes on; anything else (KeyboardInterrupt) ends the pass.
+    let take_python_path = |job: Bound<'py, PyAny>, failure: &mut Option<PyErr>| -> PyResult<()> {
+        match python_path.call1((job,)) {
+            Ok(_) => Ok(()),
+            Err(error) if error.is_instance_of::<PyException>(py) => {
+                failure.get_or_insert(error);
+                Ok(())
+            }
+            Err(error) => Err(error),
+        }
+    };
     for (id, at, job) in due {
         let job = job.into_bound(py);
         if !job.get_type().is(job_type) {
-            left.push(job);
+            take_python_path(job, &mut failure)?;
             continue;
         }
         let Ok(Some(executor)) = job.getattr(intern!(py, "executor")).and_then(|alias| executors.get_item(alias)) else {
-            left.push(job);
+            take_python_path(job, &mut failure)?;
             continue;
         };
         let decision = match decide(&job, at, now, now_at) {
@@ -76,7 +89,7 @@ pub fn collect_due_runs<'py>(
         let Decision { run_times, following } = decision;
         if following.as_ref().is_some_and(|(value, _)| !is_aware(value)) {
             // Left to _modify's conversion, on the Python path.
-            left.push(job);
+            take_python_path(job, &mut failure)?;
             continue;
         }
         runs.append(PyTuple::new(py, [job.clone(), executor, run_times.into_any(), jobstore_alias.clone()])?)?;
@@ -96,7 +109,7 @@ pub fn collect_due_runs<'py>(
             }
         }
     }
-    Ok((left, failure))
+    Ok(failure)
 }
 
 /// `job._get_run_times(now)`, coalesced, and the fire time after the last of them.

@@ -30,8 +30,11 @@ fn library_methods(py: Python<'_>) -> PyResult<&LibraryMethods> {
 /// Whether `obj.<name>` is the library's own function `expected`: neither a subclass
 /// nor the instance has replaced it.
 fn is_library_method(obj: &Bound<'_, PyAny>, name: &Bound<'_, PyString>, expected: &Py<PyAny>) -> PyResult<bool> {
-    if !obj.get_type().getattr(name)?.is(expected.bind(obj.py())) {
-        return Ok(false);
+    // A type without the attribute (a mock that makes it up per instance) is not
+    // the library's.
+    match obj.get_type().getattr(name) {
+        Ok(found) if found.is(expected.bind(obj.py())) => {}
+        _ => return Ok(false),
     }
     match obj.getattr(intern!(obj.py(), "__dict__")) {
         Ok(dict) => Ok(!dict.cast::<PyDict>().map(|dict| dict.contains(name)).unwrap_or(Ok(true))?),

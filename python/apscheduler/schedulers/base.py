@@ -1447,12 +1447,20 @@ class BaseScheduler(metaclass=ABCMeta):
         for jobstore_alias, jobstore in self._jobstores.items():
             try:
                 if _collects_natively(jobstore):
-                    # The store's due jobs that need the Python path come back.
-                    due_jobs, native_failure = _collect_due_runs_natively(
-                        jobstore, now, jobstore_alias, self._executors, Job, runs, removed
+                    # Due jobs the native path does not take are handed back to
+                    # _collect_job_run() in their turn.
+                    def python_path(job, jobstore_alias=jobstore_alias, jobstore=jobstore):
+                        self._collect_job_run(
+                            job, jobstore_alias, jobstore, now, runs, removed
+                        )
+
+                    native_failure = _collect_due_runs_natively(
+                        jobstore, now, jobstore_alias, self._executors, Job, runs,
+                        removed, python_path,
                     )
                     if failure is None:
                         failure = native_failure
+                    due_jobs = ()
                 else:
                     due_jobs = jobstore.get_due_jobs(now)
             except Exception as e:
