@@ -162,4 +162,23 @@ mod tests {
         assert_eq!(store.take_all(), [4]);
         assert!(store.is_empty());
     }
+
+    #[test]
+    fn reschedule_moves_a_job_and_due_entries_carry_ids_and_times() {
+        let mut store = OrderedJobs::default();
+        store.add("a", 1, RunKey::At(10)).unwrap();
+        store.add("b", 2, RunKey::At(20)).unwrap();
+        store.add("p", 3, RunKey::Paused).unwrap();
+        store.reschedule("a", RunKey::At(30)).unwrap();
+        assert_eq!(store.all().copied().collect::<Vec<_>>(), [2, 1, 3]);
+        let due: Vec<_> = store.due_entries(30).map(|(id, at, job)| (id.to_string(), at, *job)).collect();
+        assert_eq!(due, [("b".to_string(), 20, 2), ("a".to_string(), 30, 1)]);
+        // Rescheduling to the same time, or a job that is gone, changes nothing.
+        store.reschedule("b", RunKey::At(20)).unwrap();
+        assert!(matches!(store.reschedule("x", RunKey::At(1)), Err(StoreError::Missing)));
+        store.reschedule("a", RunKey::Paused).unwrap();
+        assert_eq!(store.all().copied().collect::<Vec<_>>(), [2, 1, 3]);
+        assert_eq!(store.remove("a").unwrap(), 1);
+        assert_eq!(store.len(), 2);
+    }
 }
