@@ -1197,24 +1197,11 @@ class BaseScheduler(metaclass=ABCMeta):
             already exists in the store
 
         """
-        # Options the job was added without take the scheduler's defaults.
-        changes = {
-            key: value
-            for key, value in self._job_defaults.items()
-            if not hasattr(job, key)
-        }
-
-        # Without an explicit next run time, the trigger decides.
-        if not hasattr(job, "next_run_time"):
-            now = datetime.now(self.timezone)
-            changes["next_run_time"] = job.trigger.get_next_fire_time(None, now)
-
-        job._modify(**changes)
-
+        _complete_job(self, job)
         with self._jobstores_lock:
             self._store_job(job, jobstore_alias, replace_existing)
 
-        self._job_added(job, jobstore_alias)
+        self._job_added(job, jobstore_alias, self._listened_codes())
 
     def _store_job(self, job, jobstore_alias, replace_existing):
         """Add a job whose options are complete to its store; called with the lock."""
@@ -1607,52 +1594,64 @@ class _PendingJobStorer:
     """
     Completes and stores the pending jobs of a start(), with the job store lock held:
     what _real_add_job() does, minus the events (sent after the lock is let go).
-
-    A job of the library's own class that lacks the same options as the first such
-    job gets the values that job's validation approved, set directly; the scheduler's
-    defaults are validated once instead of once per job.
     """
 
     def __init__(self, scheduler):
         self.scheduler = scheduler
         self.now = datetime.now(scheduler.timezone)
         self.jobs = []
-        self._approved = None
 
     def store(self, job, jobstore_alias, replace_existing):
-        scheduler = self.scheduler
-        defaults = scheduler._job_defaults
-        missing = tuple(key for key in defaults if not hasattr(job, key))
-        if not hasattr(job, "next_run_time"):
-            next_run_time = job.trigger.get_next_fire_time(None, self.now)
-        else:
-            next_run_time = _MISSING_VALUE
-
-        approved = self._approved
-        if (
-            type(job) is Job
-            and approved is not None
-            and approved[0] == missing
-            and (next_run_time is None or _is_aware(next_run_time))
-        ):
-            for key, value in zip(missing, approved[1]):
-                setattr(job, key, value)
-            if next_run_time is not _MISSING_VALUE:
-                job.next_run_time = next_run_time
-        else:
-            changes = {key: defaults[key] for key in missing}
-            if next_run_time is not _MISSING_VALUE:
-                changes["next_run_time"] = next_run_time
-            job._modify(**changes)
-            if type(job) is Job and approved is None:
-                self._approved = (missing, tuple(getattr(job, key) for key in missing))
-
-        scheduler._store_job(job, jobstore_alias, replace_existing)
+        _complete_job(self.scheduler, job, self.now)
+        self.scheduler._store_job(job, jobstore_alias, replace_existing)
         self.jobs.append((job, jobstore_alias))
 
 
-# Marks "the job had its own next run time" in _PendingJobStorer.
-_MISSING_VALUE = object()
+def _complete_job(scheduler, job, now=None):
+    """
+    What a job gets when it enters its store: the scheduler's job defaults for the
+    options it was added without, and, without a next run time of its own, the
+    trigger's first fire time after ``now``.
+
+    Job._modify() validates the defaults. For a job of the library's own class the
+    values it approved are remembered, keyed by the options missing and the default
+    values, and set directly on the next such job: validating the same values again
+    cannot give another answer.
+    """
+    defaults = scheduler._job_defaults
+    missing = tuple(key for key in defaults if not hasattr(job, key))
+    needs_next = not hasattr(job, "next_run_time")
+    if needs_next:
+        if now is None:
+            now = datetime.now(scheduler.timezone)
+        next_run_time = job.trigger.get_next_fire_time(None, now)
+
+    key = approved = None
+    if type(job) is Job:
+        approved_by_key = scheduler.__dict__.setdefault("_approved_defaults", {})
+        key = (missing, tuple(defaults[name] for name in missing))
+        try:
+            approved = approved_by_key.get(key)
+        except TypeError:  # an unhashable default value
+            key = None
+
+    if approved is not None and (
+        not needs_next or next_run_time is None or _is_aware(next_run_time)
+    ):
+        for name, value in zip(missing, approved):
+            setattr(job, name, value)
+        if needs_next:
+            job.next_run_time = next_run_time
+        return
+
+    changes = {name: defaults[name] for name in missing}
+    if needs_next:
+        changes["next_run_time"] = next_run_time
+    job._modify(**changes)
+    if key is not None:
+        if len(approved_by_key) >= 16:
+            approved_by_key.clear()
+        approved_by_key[key] = tuple(getattr(job, name) for name in missing)
 
 
 def _is_aware(value):
