@@ -9,10 +9,14 @@ use crate::time::aware::NAIVE;
 use crate::time::pyfloat::from_timestamp;
 use crate::time::Aware;
 use pyo3::prelude::*;
+use pyo3::types::IntoPyDict;
 
 use super::common::{self, Derived};
 use super::datetimes::OwnZone;
 use crate::triggers::interval::Interval;
+
+/// Where the Python class lives: its module's globals are looked up at call time.
+const MODULE: &str = "apscheduler.triggers.interval";
 
 struct Compiled {
     own: OwnZone,
@@ -156,6 +160,63 @@ impl PyIntervalTrigger {
             jitter: py.None(),
             derived: Derived::default(),
         }
+    }
+
+    /// The work of `IntervalTrigger.__init__`, which binds the arguments (so that its
+    /// signature and errors for bad calls are Python's) and passes them all here.
+    /// `datetime` and `get_localzone` are looked up in `apscheduler.triggers.interval`
+    /// at each call, so that patching them there works as with the reference.
+    #[pyo3(name = "_init")]
+    #[allow(clippy::too_many_arguments)]
+    fn init(
+        &mut self,
+        py: Python<'_>,
+        weeks: &Bound<'_, PyAny>,
+        days: &Bound<'_, PyAny>,
+        hours: &Bound<'_, PyAny>,
+        minutes: &Bound<'_, PyAny>,
+        seconds: &Bound<'_, PyAny>,
+        start_date: &Bound<'_, PyAny>,
+        end_date: &Bound<'_, PyAny>,
+        timezone: &Bound<'_, PyAny>,
+        jitter: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let module = py.import(MODULE)?;
+        let parts = [("weeks", weeks), ("days", days), ("hours", hours), ("minutes", minutes), ("seconds", seconds)].into_py_dict(py)?;
+        let timedelta = module.getattr("timedelta")?;
+        let mut interval = timedelta.call((), Some(&parts))?;
+        let mut length = interval.call_method0("total_seconds")?;
+        if length.extract::<f64>()? == 0.0 {
+            // The reference's fallback: one second, with an int length.
+            interval = timedelta.call((), Some(&[("seconds", 1)].into_py_dict(py)?))?;
+            length = 1i32.into_pyobject(py)?.into_any();
+        }
+
+        let given = |value: &Bound<'_, PyAny>| !value.is_none();
+        let tz = common::trigger_timezone(
+            py,
+            Some(timezone).filter(|tz| given(tz)),
+            Some(start_date).filter(|date| given(date)),
+            Some(end_date).filter(|date| given(date)),
+            MODULE,
+        )?;
+        // `start_date or (datetime.now(tz) + interval)`
+        let start_date = if start_date.is_truthy()? {
+            start_date.clone()
+        } else {
+            module.getattr("datetime")?.call_method1("now", (&tz,))?.add(&interval)?
+        };
+        let start_date = common::convert_to_datetime(&start_date, &tz, "start_date")?;
+        let end_date = common::convert_to_datetime(end_date, &tz, "end_date")?;
+
+        self.interval = interval.unbind();
+        self.interval_length = length.unbind();
+        self.timezone = tz.unbind();
+        self.start_date = start_date.unbind();
+        self.end_date = end_date.unbind();
+        self.jitter = jitter.clone().unbind();
+        self.invalidate();
+        Ok(())
     }
 
     fn get_next_fire_time(

@@ -1,12 +1,14 @@
-from datetime import datetime, timedelta
+# datetime, timedelta and get_localzone are read from this module by the native
+# constructor at each call: tests replace them here.
+from datetime import datetime, timedelta  # noqa: F401
 
-from tzlocal import get_localzone
+from tzlocal import get_localzone  # noqa: F401
 
 from apscheduler._core import IntervalTriggerBase
 from apscheduler.triggers._pickling import reduce_native
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import _check_version
-from apscheduler.util import astimezone, convert_to_datetime, datetime_repr
+from apscheduler.util import astimezone, datetime_repr
 
 
 class IntervalTrigger(IntervalTriggerBase, BaseTrigger):
@@ -39,21 +41,11 @@ class IntervalTrigger(IntervalTriggerBase, BaseTrigger):
         timezone=None,
         jitter=None,
     ):
-        interval = timedelta(
-            weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds
+        # The native base does the work, reading datetime and get_localzone from this
+        # module at call time (tests freeze the clock and the zone here).
+        self._init(
+            weeks, days, hours, minutes, seconds, start_date, end_date, timezone, jitter
         )
-        length = interval.total_seconds()
-        if length == 0:
-            interval, length = timedelta(seconds=1), 1
-
-        self.interval = interval
-        self.interval_length = length
-        self.timezone = _pick_timezone(timezone, start_date, end_date)
-        # datetime is looked up through this module, so tests can freeze the clock here
-        start_date = start_date or (datetime.now(self.timezone) + interval)
-        self.start_date = convert_to_datetime(start_date, self.timezone, "start_date")
-        self.end_date = convert_to_datetime(end_date, self.timezone, "end_date")
-        self.jitter = jitter
 
     __reduce_ex__ = reduce_native
 
@@ -92,15 +84,6 @@ class IntervalTrigger(IntervalTriggerBase, BaseTrigger):
         if self.jitter:
             options.append(f"jitter={self.jitter}")
         return f"<{type(self).__name__} ({', '.join(options)}, timezone='{self.timezone}')>"
-
-
-def _pick_timezone(timezone, start_date, end_date):
-    if timezone:
-        return astimezone(timezone)
-    for date in (start_date, end_date):
-        if isinstance(date, datetime) and date.tzinfo:
-            return astimezone(date.tzinfo)
-    return get_localzone()
 
 
 IntervalTrigger.__slots__ = (
