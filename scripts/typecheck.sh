@@ -4,8 +4,9 @@
 #   2. stubtest        the same stubs against APScheduler 3.11.3's own source
 #                      (skipped when .cache/apscheduler-3.11.3 is not unpacked)
 #   3. mypy --strict   tests/typing_usage/usage_userguide.py (correct code from the
-#                      reference's docs) must pass; usage_rejected.py (wrong code)
-#                      must fail exactly on its marked lines
+#                      reference's docs) and the typed examples must pass;
+#                      usage_rejected.py (wrong code) must fail exactly on its
+#                      marked lines
 #
 # Usage: bash scripts/typecheck.sh
 # Needs .venv with the package built and installed (scripts/bootstrap.sh, build.sh).
@@ -40,11 +41,18 @@ else
     echo "typecheck: $REF_SRC is missing; skipping the check against the reference"
 fi
 
-echo "typecheck: mypy --strict on the usage files"
+# examples/demo.py predates the stubs and is not annotated.
+EXAMPLES=(blocking background cron_calendar listeners configure)
+example_files=()
+for name in "${EXAMPLES[@]}"; do
+    example_files+=("$ROOT/examples/$name.py")
+done
+
+echo "typecheck: mypy --strict on the usage files and the examples"
 # Run from an empty folder so that mypy finds the installed package, not python/.
 workdir="$(mktemp -d)"
 trap 'rm -rf "$workdir"' EXIT
 (cd "$workdir" && "$VENV_PY" -m mypy --config-file "$USAGE/mypy.ini" \
     --cache-dir "$CACHE/usage" \
-    "$USAGE/usage_userguide.py" "$USAGE/usage_rejected.py")
+    "$USAGE/usage_userguide.py" "$USAGE/usage_rejected.py" "${example_files[@]}")
 echo "typecheck: ok"
