@@ -1,6 +1,6 @@
 """Checks the package's stubs against the runtime with mypy's stubtest.
 
-Usage: python run_stubtest.py [--against-reference DIR]
+Usage: python run_stubtest.py [--against-reference DIR] [--extra-path DIR]
 
 Without options the runtime is the installed package (the interpreter's own
 site-packages, stubs included). With --against-reference DIR the runtime is
@@ -10,6 +10,8 @@ reference's public API as well, also for modules that are still being rebuilt he
 
 Modules whose framework or database client is not installed cannot be imported, so
 stubtest cannot compare them; they are allowed only while their import fails.
+--extra-path DIR puts a folder with those libraries (tests/typing_usage/frameworks.txt)
+on the runtime's path so that they are compared too.
 Entries in stubtest-allowlist-pending.txt that have become unnecessary are
 reported as notes, not errors.
 """
@@ -61,19 +63,26 @@ def entries(path: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--against-reference", metavar="DIR", type=Path)
+    parser.add_argument("--extra-path", metavar="DIR", type=Path)
     options = parser.parse_args()
 
     env = dict(os.environ)
+    runtime_path = []
     allowlists = [HERE / "stubtest-allowlist.txt"]
     pending = set(entries(HERE / "stubtest-allowlist-pending.txt"))
     if options.against_reference:
-        env["PYTHONPATH"] = str(options.against_reference.resolve())
+        runtime_path.append(str(options.against_reference.resolve()))
         env["MYPYPATH"] = str(REPO / "python")
         allowlists.append(HERE / "stubtest-allowlist-reference.txt")
     else:
-        env.pop("PYTHONPATH", None)
         env.pop("MYPYPATH", None)
         allowlists.append(HERE / "stubtest-allowlist-pending.txt")
+    if options.extra_path:
+        runtime_path.append(str(options.extra_path.resolve()))
+    if runtime_path:
+        env["PYTHONPATH"] = os.pathsep.join(runtime_path)
+    else:
+        env.pop("PYTHONPATH", None)
 
     # Run from an empty folder so that only the intended copy of the package is seen.
     with tempfile.TemporaryDirectory() as workdir:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import sys
 from datetime import date, datetime, timedelta, timezone
-from typing import assert_type
+from typing_extensions import assert_type  # typing.assert_type is 3.11+
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import (
