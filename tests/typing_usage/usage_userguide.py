@@ -8,9 +8,11 @@ reference's documentation it comes from.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import sys
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing_extensions import assert_type  # typing.assert_type is 3.11+
 from zoneinfo import ZoneInfo
 
@@ -190,6 +192,12 @@ def adding_and_managing_jobs(scheduler: BaseScheduler) -> None:
     scheduler.print_jobs(out=sys.stderr)
     scheduler.export_jobs("/tmp/jobs.json")
     scheduler.import_jobs("/tmp/jobs.json")
+    scheduler.export_jobs(Path("/tmp/jobs.json"), jobstore="default")
+    buffer = io.StringIO()
+    scheduler.print_jobs(out=buffer)
+    scheduler.export_jobs(buffer)
+    with open("/tmp/jobs.json") as infile:
+        scheduler.import_jobs(infile, jobstore="default")
     scheduler.remove_all_jobs()
 
     try:
