@@ -38,6 +38,11 @@ def test_wheel_ships_py_typed_and_a_stub_per_public_module():
     assert not missing, f"public modules without a stub: {missing}"
 
 
+def test_distribution_declares_itself_typed():
+    classifiers = metadata.metadata(DIST_NAME).get_all("Classifier") or []
+    assert "Typing :: Typed" in classifiers
+
+
 def test_typecheck_script_passes():
     result = subprocess.run(
         ["bash", str(REPO / "scripts" / "typecheck.sh")],
