@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Checks the package's type information as installed in .venv:
+#   0. mypy --strict   the stubs in python/apscheduler/ themselves
 #   1. stubtest        the .pyi stubs against the installed runtime modules
 #   2. stubtest        the same stubs against APScheduler 3.11.3's own source
 #                      (skipped when .cache/apscheduler-3.11.3 is not unpacked)
@@ -60,6 +61,11 @@ fi
 
 # Every check runs; the script fails at the end if any of them failed.
 failed=()
+
+echo "typecheck: mypy --strict on the stubs"
+mapfile -t stubs < <(find "$ROOT/python/apscheduler" -name '*.pyi' | sort)
+"$VENV_PY" -m mypy --strict --cache-dir "$CACHE/stubs" "${stubs[@]}" \
+    || failed+=("mypy --strict (stubs)")
 
 echo "typecheck: stubtest against the installed package"
 "$VENV_PY" "$USAGE/run_stubtest.py" "${stubtest_args[@]}" || failed+=("stubtest (installed package)")
