@@ -55,8 +55,15 @@ def my_listener(event: JobExecutionEvent) -> None:
         say(f"my_listener: the job {event.job_id} worked :) and returned {event.retval!r}")
 
 
+# job runs reported to every_event, the listener added last (listeners are called in
+# the order they were added)
+finished: list[int] = []
+
+
 def every_event(event: SchedulerEvent) -> None:
     say(f"every_event: {EVENT_NAMES.get(event.code, event.code)}")
+    if event.code & (EVENT_JOB_EXECUTED | EVENT_JOB_ERROR):
+        finished.append(event.code)
 
 
 def main() -> None:
@@ -71,7 +78,10 @@ def main() -> None:
     soon = datetime.now() + timedelta(seconds=0.2)
     scheduler.add_job(answer, "date", run_date=soon, id="answer")
     scheduler.add_job(fail, "date", run_date=soon, id="fail")
-    time.sleep(1)
+    # Wait until both runs have been reported (a busy machine may be slow).
+    deadline = time.monotonic() + 10
+    while len(finished) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
 
     scheduler.remove_listener(my_listener)
     scheduler.shutdown()

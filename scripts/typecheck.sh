@@ -26,7 +26,7 @@ with_frameworks=0
 for arg in "$@"; do
     case "$arg" in
         --with-frameworks) with_frameworks=1 ;;
-        -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "typecheck.sh: unknown option: $arg" >&2; exit 2 ;;
     esac
 done
