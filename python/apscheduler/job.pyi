@@ -1,5 +1,5 @@
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Final
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -36,7 +36,7 @@ class Job:
         misfire_grace_time: int | None | _Undefined = ...,
         coalesce: bool | _Undefined = ...,
         max_instances: int | _Undefined = ...,
-        next_run_time: datetime | str | None = ...,
+        next_run_time: datetime | date | str | None = ...,
     ) -> Job: ...
     def reschedule(self, trigger: BaseTrigger | str, **trigger_args: Any) -> Job: ...
     def pause(self) -> Job: ...

@@ -2,7 +2,7 @@ import logging
 import threading
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from os import PathLike
 from typing import Any, Final, TypeVar
 
@@ -65,7 +65,7 @@ class BaseScheduler(metaclass=ABCMeta):
         misfire_grace_time: int | None | _Undefined = ...,
         coalesce: bool | _Undefined = ...,
         max_instances: int | _Undefined = ...,
-        next_run_time: datetime | str | None | _Undefined = ...,
+        next_run_time: datetime | date | str | None | _Undefined = ...,
         jobstore: str = "default",
         executor: str = "default",
         replace_existing: bool = False,
@@ -81,7 +81,7 @@ class BaseScheduler(metaclass=ABCMeta):
         misfire_grace_time: int | None | _Undefined = ...,
         coalesce: bool | _Undefined = ...,
         max_instances: int | _Undefined = ...,
-        next_run_time: datetime | str | None | _Undefined = ...,
+        next_run_time: datetime | date | str | None | _Undefined = ...,
         jobstore: str = "default",
         executor: str = "default",
         **trigger_args: Any,
