@@ -11,8 +11,11 @@ import asyncio
 import io
 import logging
 import sys
+import threading
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
+
 from typing_extensions import assert_type  # typing.assert_type is 3.11+
 from zoneinfo import ZoneInfo
 
@@ -26,9 +29,10 @@ from apscheduler.events import (
     JobExecutionEvent,
     SchedulerEvent,
 )
+from apscheduler.executors.base import BaseExecutor, run_job
 from apscheduler.executors.pool import ProcessPoolExecutor, ThreadPoolExecutor
 from apscheduler.job import Job
-from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
+from apscheduler.jobstores.base import BaseJobStore, ConflictingIdError, JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers import SchedulerAlreadyRunningError, SchedulerNotRunningError
@@ -36,6 +40,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING, BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.calendarinterval import CalendarIntervalTrigger
 from apscheduler.triggers.combining import AndTrigger, OrTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -331,3 +336,101 @@ def asyncio_with_loop() -> None:
     scheduler = AsyncIOScheduler(event_loop=loop)
     scheduler.add_job(job_function, "interval", seconds=3)
     loop.run_until_complete(asyncio_main())
+
+
+# --- "Extending APScheduler": custom triggers, job stores, executors, schedulers ---------
+
+
+class EveryOtherDay(BaseTrigger):
+    def __init__(self, hour: int) -> None:
+        self.hour = hour
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        base = previous_fire_time + timedelta(days=2) if previous_fire_time else now
+        return base.replace(hour=self.hour, minute=0, second=0, microsecond=0)
+
+
+class DictJobStore(BaseJobStore):
+    """Keeps pickled job states, as a persistent store would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._states: dict[str, dict[str, Any]] = {}
+
+    def _restore(self, state: dict[str, Any]) -> Job:
+        job = Job.__new__(Job)
+        job.__setstate__(state)
+        assert self._scheduler is not None
+        job._scheduler = self._scheduler
+        job._jobstore_alias = self._alias
+        return job
+
+    def lookup_job(self, job_id: str) -> Job | None:
+        state = self._states.get(job_id)
+        return self._restore(state) if state is not None else None
+
+    def get_due_jobs(self, now: datetime) -> list[Job]:
+        return [job for job in self.get_all_jobs() if job.next_run_time and job.next_run_time <= now]
+
+    def get_next_run_time(self) -> datetime | None:
+        times = [job.next_run_time for job in self.get_all_jobs() if job.next_run_time]
+        return min(times, default=None)
+
+    def get_all_jobs(self) -> list[Job]:
+        jobs = [self._restore(state) for state in self._states.values()]
+        self._fix_paused_jobs_sorting(jobs)
+        return jobs
+
+    def add_job(self, job: Job) -> None:
+        if job.id in self._states:
+            raise ConflictingIdError(job.id)
+        self._states[job.id] = job.__getstate__()
+
+    def update_job(self, job: Job) -> None:
+        if job.id not in self._states:
+            raise JobLookupError(job.id)
+        self._states[job.id] = job.__getstate__()
+
+    def remove_job(self, job_id: str) -> None:
+        if self._states.pop(job_id, None) is None:
+            raise JobLookupError(job_id)
+
+    def remove_all_jobs(self) -> None:
+        self._states.clear()
+
+
+class InlineExecutor(BaseExecutor):
+    def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
+        try:
+            events = run_job(job, job._jobstore_alias or "default", run_times, self._logger.name)
+        except BaseException as exc:
+            self._run_job_error(job.id, exc, exc.__traceback__)
+        else:
+            self._run_job_success(job.id, events)
+
+
+class LoopScheduler(BlockingScheduler):
+    """A scheduler for an application's own loop: it calls tick() when it likes."""
+
+    def _create_lock(self) -> threading.Lock:
+        return threading.Lock()
+
+    def start(self, paused: bool = False) -> None:
+        super().start(paused)
+
+    def tick(self) -> float | None:
+        return self._process_jobs()
+
+
+def extending(scheduler: BaseScheduler) -> None:
+    scheduler.add_job(job_function, EveryOtherDay(hour=3))
+    scheduler.add_jobstore(DictJobStore(), "dict")
+    scheduler.add_jobstore("memory", "other")
+    scheduler.add_executor(InlineExecutor(), "inline")
+    scheduler.add_executor("threadpool", "pool", max_workers=4)
+    scheduler.add_job(job_function, "interval", seconds=5, jobstore="dict", executor="inline")
+    loop = LoopScheduler()
+    loop.start()
+    print(loop.tick())

@@ -1,8 +1,9 @@
 import logging
-import threading
 from abc import ABCMeta, abstractmethod
+from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
+from typing import Any
 
 from apscheduler.events import JobExecutionEvent
 from apscheduler.job import Job
@@ -13,7 +14,7 @@ class MaxInstancesReachedError(Exception):
 
 class BaseExecutor(metaclass=ABCMeta):
     _scheduler: BaseScheduler | None
-    _lock: threading.RLock | None
+    _lock: AbstractContextManager[Any] | None  # the scheduler's _create_lock()
     _logger: logging.Logger
     def __init__(self) -> None: ...
     def start(self, scheduler: BaseScheduler, alias: str) -> None: ...
