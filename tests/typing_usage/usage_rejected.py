@@ -8,7 +8,10 @@ line the stubs wrongly accept shows up as an unused "type: ignore".
 from __future__ import annotations
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+from apscheduler.jobstores.base import BaseJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -54,3 +57,17 @@ def decorated() -> int:
 
 
 decorated().upper()  # type: ignore[attr-defined]
+
+
+class IncompleteTrigger(BaseTrigger):
+    pass
+
+
+class IncompleteStore(BaseJobStore):
+    def lookup_job(self, job_id: str) -> None:
+        return None
+
+
+IncompleteStore()  # type: ignore[abstract]
+IncompleteTrigger()  # type: ignore[abstract]
+scheduler.add_jobstore(MemoryJobStore, "x")  # type: ignore[arg-type]
