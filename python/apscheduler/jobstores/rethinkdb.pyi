@@ -1,0 +1,36 @@
+# The database client types are left as Any so that type-checking code that uses
+# this store does not need the client library's own type information.
+from datetime import datetime
+from typing import Any
+
+from apscheduler.job import Job
+from apscheduler.jobstores.base import BaseJobStore
+from apscheduler.schedulers.base import BaseScheduler
+
+class RethinkDBJobStore(BaseJobStore):
+    database: str
+    table_name: str
+    table: Any
+    client: Any
+    pickle_protocol: int
+    connect_args: dict[str, Any]
+    r: Any
+    conn: Any
+    def __init__(
+        self,
+        database: str = "apscheduler",
+        table: str = "jobs",
+        client: Any = None,
+        pickle_protocol: int = ...,
+        **connect_args: Any,
+    ) -> None: ...
+    def start(self, scheduler: BaseScheduler, alias: str) -> None: ...
+    def lookup_job(self, job_id: str) -> Job | None: ...
+    def get_due_jobs(self, now: datetime) -> list[Job]: ...
+    def get_next_run_time(self) -> datetime | None: ...
+    def get_all_jobs(self) -> list[Job]: ...
+    def add_job(self, job: Job) -> None: ...
+    def update_job(self, job: Job) -> None: ...
+    def remove_job(self, job_id: str) -> None: ...
+    def remove_all_jobs(self) -> None: ...
+    def shutdown(self) -> None: ...

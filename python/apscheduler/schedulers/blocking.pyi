@@ -1,0 +1,9 @@
+import threading
+
+from apscheduler.schedulers.base import BaseScheduler
+
+class BlockingScheduler(BaseScheduler):
+    _event: threading.Event | None
+    def start(self, paused: bool = False) -> None: ...
+    def shutdown(self, wait: bool = True) -> None: ...
+    def wakeup(self) -> None: ...
