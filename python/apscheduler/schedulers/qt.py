@@ -8,14 +8,15 @@ def _find_qtcore():
     for major in range(6, 1, -1):
         for binding in ("PySide", "PyQt"):
             try:
-                return import_module(f"{binding}{major}.QtCore")
+                return import_module(f"{binding}{major}.QtCore"), binding, major
             except ImportError:
                 continue
 
     raise ImportError("QtScheduler requires either PySide/PyQt (v6 to v2) installed")
 
 
-_qtcore = _find_qtcore()
+# pkgname and version name the binding found, as the reference's module does.
+_qtcore, pkgname, version = _find_qtcore()
 QTimer = _qtcore.QTimer
 # PySide names it Signal, PyQt pyqtSignal.
 _Signal = getattr(_qtcore, "Signal", None) or _qtcore.pyqtSignal

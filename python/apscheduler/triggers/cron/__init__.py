@@ -18,8 +18,6 @@ from apscheduler.util import astimezone, datetime_repr
 
 UTC = _timezone.utc
 
-__all__ = ("DEFAULT_VALUES", "CronTrigger")
-
 
 class CronTrigger(_NativeCronTrigger, BaseTrigger):
     """

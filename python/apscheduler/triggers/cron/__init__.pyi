@@ -1,10 +1,10 @@
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timezone, tzinfo
 from typing import Any, ClassVar
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron.fields import DEFAULT_VALUES as DEFAULT_VALUES, BaseField
 
-__all__ = ("DEFAULT_VALUES", "CronTrigger")
+UTC: timezone
 
 class CronTrigger(BaseTrigger):
     FIELD_NAMES: ClassVar[tuple[str, ...]]

@@ -14,6 +14,7 @@ __all__ = (
     "WeekField",
 )
 
+import re
 from calendar import monthrange
 
 from apscheduler import _core
@@ -26,6 +27,9 @@ from apscheduler.triggers.cron.expressions import (
     WeekdayRangeExpression,
     _from_spec,
 )
+
+# The separator between a field's expressions, as the reference defines it.
+SEPARATOR = re.compile(" *, *")
 
 MIN_VALUES = {
     "year": 1970,

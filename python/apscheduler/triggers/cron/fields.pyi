@@ -1,3 +1,4 @@
+import re
 from datetime import datetime
 from typing import ClassVar
 
@@ -13,6 +14,7 @@ __all__ = (
     "WeekField",
 )
 
+SEPARATOR: re.Pattern[str]
 MIN_VALUES: dict[str, int]
 MAX_VALUES: dict[str, int]
 DEFAULT_VALUES: dict[str, int | str]
