@@ -116,6 +116,26 @@ impl<J> OrderedJobs<J> {
         })
     }
 
+    /// Up to `limit` jobs due at `now` that sort after `after` (a run time and id a
+    /// previous page ended with), earliest first: a burst of due jobs read a page at a
+    /// time, without reading again the jobs already taken.
+    pub fn due_page(&self, now: Micros, after: Option<(Micros, &str)>, limit: usize) -> Vec<(&Arc<str>, Micros, &J)> {
+        use std::ops::Bound;
+        let start = match after {
+            Some((at, id)) => Bound::Excluded((RunKey::At(at), Arc::from(id))),
+            None => Bound::Unbounded,
+        };
+        self.order
+            .range((start, Bound::Unbounded))
+            .take_while(|(key, _)| *key <= RunKey::At(now))
+            .filter_map(|(key, id)| {
+                let RunKey::At(at) = *key else { return None };
+                self.get(id).map(|job| (id, at, job))
+            })
+            .take(limit)
+            .collect()
+    }
+
     /// Every job, earliest first, paused jobs last.
     pub fn all(&self) -> impl Iterator<Item = &J> {
         self.order.iter().filter_map(|(_, id)| self.get(id))
@@ -180,5 +200,20 @@ mod tests {
         assert_eq!(store.all().copied().collect::<Vec<_>>(), [2, 1, 3]);
         assert_eq!(store.remove("a").unwrap(), 1);
         assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn due_pages_resume_after_the_last_job_taken() {
+        let mut store = OrderedJobs::default();
+        for (id, at) in [("a", 1), ("b", 1), ("c", 2), ("d", 3), ("e", 9)] {
+            store.add(id, id, RunKey::At(at)).unwrap();
+        }
+        store.add("p", "p", RunKey::Paused).unwrap();
+        let page = |after: Option<(i64, &str)>| -> Vec<&str> { store.due_page(3, after, 2).into_iter().map(|(_, _, job)| *job).collect() };
+        assert_eq!(page(None), ["a", "b"]);
+        assert_eq!(page(Some((1, "b"))), ["c", "d"]);
+        assert_eq!(page(Some((3, "d"))), Vec::<&str>::new());
+        // A cursor whose job has gone still resumes at the right place.
+        assert_eq!(page(Some((1, "aa"))), ["b", "c"]);
     }
 }

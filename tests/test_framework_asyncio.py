@@ -448,6 +448,65 @@ def test_loop_is_never_held_for_more_than_a_millisecond():
     )
 
 
+def test_a_burst_stored_before_it_is_due_does_not_hold_the_loop():
+    """
+    10,000 jobs due at the same instant, stored while the scheduler is paused, all
+    become due in one pass when it resumes: the memory store hands them out a page at
+    a time, so the probe (timed as in the test above, on the loop thread's CPU time,
+    with the collector off) is never kept waiting for the whole burst.
+    """
+    count = 10_000
+    ran = [0]
+
+    async def job():
+        ran[0] += 1
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        scheduler = AsyncIOScheduler(job_defaults={"misfire_grace_time": None})
+        scheduler.start(paused=True)
+        run_date = soon(-1)
+        for _ in range(count):
+            scheduler.add_job(job, "date", run_date=run_date)
+        stop = False
+        gaps = []
+
+        async def probe():
+            last = time.thread_time()
+            while not stop:
+                await asyncio.sleep(0)
+                now = time.thread_time()
+                gaps.append(now - last)
+                last = now
+
+        probe_task = loop.create_task(probe())
+        await asyncio.sleep(0.01)
+        scheduler.resume()
+        await wait_for(lambda: ran[0] == count, timeout=60)
+        stop = True
+        await probe_task
+        scheduler.shutdown()
+        return sorted(gaps)
+
+    maxima = []
+    for _ in range(3):
+        ran[0] = 0
+        gc.collect()
+        gc.disable()
+        try:
+            gaps = asyncio.run(main())
+        finally:
+            gc.enable()
+        assert ran[0] == count
+        maxima.append(gaps[-1])
+        if gaps[-1] < 0.001:
+            break
+
+    assert min(maxima) < 0.001, "longest gaps: " + ", ".join(
+        f"{gap * 1e3:.3f} ms" for gap in maxima
+    )
+
+
 def test_a_sliced_pass_does_what_the_core_pass_does(monkeypatch):
     """Up to a slice's worth of due jobs, the sliced pass gives the same events, in
     the same order, and the same wait as BaseScheduler._process_jobs()."""

@@ -26,6 +26,8 @@ from apscheduler.schedulers.base import STATE_PAUSED
 MAX_RUNS_PER_SLICE = 8
 #: seconds of scheduler work after which a slice ends, however few runs it collected
 SLICE_BUDGET = 0.00015
+#: due jobs read from the library's memory store at a time
+PAGE_SIZE = 64
 #: yielded when the job store lock is taken: call again after a short while
 LOCK_BUSY = "lock busy"
 
@@ -49,69 +51,89 @@ def sliced_pass(scheduler):
         lock.release()
 
     for jobstore_alias, jobstore in stores:
-        while not lock.acquire(blocking=False):
-            yield LOCK_BUSY
-        try:
-            if scheduler._jobstores.get(jobstore_alias) is not jobstore:
-                continue  # removed during an earlier slice
-
-            due_jobs = jobstore.get_due_jobs(now)
-        except Exception as e:
-            scheduler._logger.warning(
-                "Error getting due jobs from job store %r: %s", jobstore_alias, e
-            )
-            retry_wakeup_time = now + base.timedelta(
-                seconds=scheduler.jobstore_retry_interval
-            )
-            if not next_wakeup_time or next_wakeup_time > retry_wakeup_time:
-                next_wakeup_time = retry_wakeup_time
-
-            continue
-        finally:
-            lock.release()
-
-        # Our own list: each job is let go once processed, so that a burst of jobs
-        # that are finished is freed a slice at a time, not all at the end.
-        due_jobs = list(due_jobs)
-        position = 0
-        looked_up = False  # True once the loop has run since get_due_jobs()
-        while position < len(due_jobs):
-            runs = []
-            removed = []
+        # The library's memory store hands out its due jobs a page at a time, so that
+        # a burst of thousands due at once is never listed in one go.
+        paged = base._collects_natively(jobstore)
+        cursor = None
+        gone = False
+        while not gone:
             while not lock.acquire(blocking=False):
                 yield LOCK_BUSY
-                looked_up = True
             try:
                 if scheduler._jobstores.get(jobstore_alias) is not jobstore:
+                    gone = True  # removed during an earlier slice
                     break
 
-                deadline = perf_counter() + SLICE_BUDGET
-                while position < len(due_jobs) and len(runs) < MAX_RUNS_PER_SLICE:
-                    job = due_jobs[position]
-                    due_jobs[position] = None
-                    position += 1
-                    if looked_up:
-                        job = jobstore.lookup_job(job.id)
-                        if job is None or not _is_due(job, now):
-                            continue
+                if paged:
+                    due_jobs, cursor = jobstore._due_page(now, cursor, PAGE_SIZE)
+                else:
+                    due_jobs = jobstore.get_due_jobs(now)
+            except Exception as e:
+                scheduler._logger.warning(
+                    "Error getting due jobs from job store %r: %s", jobstore_alias, e
+                )
+                retry_wakeup_time = now + base.timedelta(
+                    seconds=scheduler.jobstore_retry_interval
+                )
+                if not next_wakeup_time or next_wakeup_time > retry_wakeup_time:
+                    next_wakeup_time = retry_wakeup_time
 
-                    try:
-                        scheduler._collect_job_run(
-                            job, jobstore_alias, jobstore, now, runs, removed
-                        )
-                    except Exception as exc:
-                        if failure is None:
-                            failure = exc
-
-                    if perf_counter() > deadline:
-                        break
+                gone = True
+                break
             finally:
                 lock.release()
 
-            _finish_slice(scheduler, runs, removed)
-            if position < len(due_jobs):
-                yield
-                looked_up = True
+            # Our own list: each job is let go once processed, so that a burst of
+            # jobs that are finished is freed a slice at a time, not all at the end.
+            due_jobs = list(due_jobs)
+            position = 0
+            looked_up = False  # True once the loop has run since the jobs were read
+            while position < len(due_jobs):
+                runs = []
+                removed = []
+                while not lock.acquire(blocking=False):
+                    yield LOCK_BUSY
+                    looked_up = True
+                try:
+                    if scheduler._jobstores.get(jobstore_alias) is not jobstore:
+                        gone = True
+                        break
+
+                    deadline = perf_counter() + SLICE_BUDGET
+                    while position < len(due_jobs) and len(runs) < MAX_RUNS_PER_SLICE:
+                        job = due_jobs[position]
+                        due_jobs[position] = None
+                        position += 1
+                        if looked_up:
+                            job = jobstore.lookup_job(job.id)
+                            if job is None or not _is_due(job, now):
+                                continue
+
+                        try:
+                            scheduler._collect_job_run(
+                                job, jobstore_alias, jobstore, now, runs, removed
+                            )
+                        except Exception as exc:
+                            if failure is None:
+                                failure = exc
+
+                        if perf_counter() > deadline:
+                            break
+                finally:
+                    lock.release()
+
+                _finish_slice(scheduler, runs, removed)
+                if position < len(due_jobs):
+                    yield
+                    looked_up = True
+
+            if not paged or len(due_jobs) < PAGE_SIZE:
+                break
+            # The next page comes after a yield, like the next slice.
+            yield
+
+        if gone:
+            continue
 
         while not lock.acquire(blocking=False):
             yield LOCK_BUSY
