@@ -92,21 +92,27 @@ pub fn collect_due_runs<'py>(
             take_python_path(job, &mut failure)?;
             continue;
         }
-        runs.append(PyTuple::new(py, [job.clone(), executor, run_times.into_any(), jobstore_alias.clone()])?)?;
-        match following {
+        // As on the Python path, the run is queued only once the store has taken the
+        // job's new state: a job another thread removed meanwhile does not run.
+        let stored = match following {
             Some((following, utc)) => {
-                let key = RunKey::At(utc);
                 job.setattr(intern!(py, "next_run_time"), following)?;
-                // A job removed meanwhile (by another thread) simply stays removed.
-                let _ = store.borrow().jobs.lock().reschedule(&id, key);
+                store.borrow().jobs.lock().reschedule(&id, RunKey::At(utc)).is_ok()
             }
             None => {
                 let taken = store.borrow().jobs.lock().remove(&id);
-                if let Ok(taken) = taken {
-                    drop(taken);
-                    removed.append((job.getattr(intern!(py, "id"))?, jobstore_alias))?;
+                match taken {
+                    Ok(taken) => {
+                        drop(taken);
+                        removed.append((job.getattr(intern!(py, "id"))?, jobstore_alias))?;
+                        true
+                    }
+                    Err(_) => false,
                 }
             }
+        };
+        if stored {
+            runs.append(PyTuple::new(py, [job, executor, run_times.into_any(), jobstore_alias.clone()])?)?;
         }
     }
     Ok(failure)

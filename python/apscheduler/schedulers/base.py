@@ -1500,24 +1500,33 @@ class BaseScheduler(metaclass=ABCMeta):
         if not run_times:
             return
 
-        runs.append((job, executor, run_times, jobstore_alias))
-
         # Reschedule the job if its trigger fires again, otherwise it is finished.
+        # The run is queued only once its store has taken that change: a job whose
+        # store failed to update it is still due there and runs in a later pass, once
+        # (not now and again then), and one that another thread removed meanwhile
+        # does not run.
         next_run_time = job.trigger.get_next_fire_time(run_times[-1], now)
         if next_run_time:
             job._modify(next_run_time=next_run_time)
-            jobstore.update_job(job)
-        else:
-            self._remove_due_job(job, jobstore_alias, jobstore, removed)
+            try:
+                jobstore.update_job(job)
+            except JobLookupError:
+                return
+        elif not self._remove_due_job(job, jobstore_alias, jobstore, removed):
+            return
+
+        runs.append((job, executor, run_times, jobstore_alias))
 
     def _remove_due_job(self, job, jobstore_alias, jobstore, removed):
+        """Remove a due job from its store; ``False`` if it was already gone."""
         try:
             jobstore.remove_job(job.id)
         except JobLookupError:
             # Already gone (removed by another party); nothing left to announce.
-            return
+            return False
 
         removed.append((job.id, jobstore_alias))
+        return True
 
     def _submit_runs(self, runs, listened=EVENT_ALL):
         """
