@@ -1,0 +1,183 @@
+"""
+SQLAlchemyJobStore under a scheduler: jobs that cannot be serialized or restored,
+surviving a dropped database connection, and how often the loop queries the store.
+"""
+
+import json
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from _store_helpers import (  # noqa: F401
+    TESTS,
+    database_url,
+    drop_table,
+    reference_python,
+    require_postgres,
+    unique_table,
+)
+
+sqlalchemy = pytest.importorskip("sqlalchemy")
+
+from apscheduler.events import EVENT_JOB_EXECUTED  # noqa: E402
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore  # noqa: E402
+from apscheduler.schedulers.background import BackgroundScheduler  # noqa: E402
+
+
+def noop():
+    pass
+
+
+def make_closure():
+    def closure():
+        pass
+
+    return closure
+
+
+@pytest.fixture
+def scheduler(database_url):  # noqa: F811
+    url, table = database_url
+    store = SQLAlchemyJobStore(url=url, tablename=table)
+    scheduler = BackgroundScheduler(jobstores={"default": store}, timezone=timezone.utc)
+    scheduler.start(paused=True)
+    yield scheduler
+    scheduler.shutdown(wait=False)
+
+
+@pytest.mark.parametrize(
+    "func", [lambda: None, make_closure()], ids=["lambda", "closure"]
+)
+def test_unserializable_job_refused_at_add_job(scheduler, func):
+    with pytest.raises(ValueError) as exc:
+        scheduler.add_job(func, "interval", seconds=1)
+
+    # APScheduler's message, word for word.
+    assert str(exc.value) == (
+        f"This Job cannot be serialized since the reference to its callable "
+        f"({func!r}) could not be determined. Consider giving a textual reference "
+        f"(module:function name) instead."
+    )
+    assert scheduler.get_jobs() == []
+
+
+def test_unrestorable_job_is_logged_and_removed(scheduler, caplog):
+    scheduler.add_job(noop, "interval", seconds=1, id="gone")
+    scheduler.add_job(noop, "interval", seconds=2, id="kept")
+    store = scheduler._lookup_jobstore("default")
+
+    # The callable of "gone" no longer exists, as after a refactoring.
+    with store.engine.begin() as connection:
+        row = store.jobs_t.c
+        state = pickle.loads(
+            connection.execute(
+                sqlalchemy.select(row.job_state).where(row.id == "gone")
+            ).scalar()
+        )
+        state["func"] = "test_store_sqlalchemy:renamed_since"
+        connection.execute(
+            store.jobs_t.update()
+            .where(row.id == "gone")
+            .values(job_state=pickle.dumps(state))
+        )
+
+    with caplog.at_level(logging.ERROR, "apscheduler.jobstores.default"):
+        assert [job.id for job in scheduler.get_jobs()] == ["kept"]
+
+    [record] = caplog.records
+    assert record.getMessage() == 'Unable to restore job "gone" -- removing it'
+    assert record.exc_info[0] is LookupError
+    assert store.lookup_job("gone") is None
+    assert [job.id for job in store.get_all_jobs()] == ["kept"]
+
+
+def test_dropped_connections_are_survived(caplog):
+    """
+    Every connection of the scheduler's pool is killed by the server (as in a server
+    restart): the pass that meets the dead connection fails, the loop retries after
+    jobstore_retry_interval on fresh connections, and no job is lost.
+    """
+    url = require_postgres()
+    table = unique_table()
+    store = SQLAlchemyJobStore(url=url, tablename=table)
+    runs = []
+    scheduler = BackgroundScheduler(
+        jobstores={"default": store},
+        jobstore_retry_interval=0.3,
+        timezone=timezone.utc,
+    )
+    scheduler.add_listener(lambda event: runs.append(time.monotonic()), EVENT_JOB_EXECUTED)
+    start = datetime.now(timezone.utc) + timedelta(seconds=0.2)
+    for i in range(5):
+        scheduler.add_job(noop, "interval", seconds=0.2, start_date=start, id=f"job{i}")
+    scheduler.start()
+    admin = sqlalchemy.create_engine(url)
+    try:
+        deadline = time.monotonic() + 10
+        while len(runs) < 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(runs) >= 10
+
+        with admin.connect() as connection:
+            killed = connection.execute(
+                sqlalchemy.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND application_name = ''"
+                )
+            ).fetchall()
+        assert killed
+        dropped_at = time.monotonic()
+
+        with caplog.at_level(logging.WARNING):
+            deadline = time.monotonic() + 10
+            while (
+                sum(run > dropped_at + 0.5 for run in runs) < 10
+                and time.monotonic() < deadline
+            ):
+                time.sleep(0.05)
+        assert sum(run > dropped_at + 0.5 for run in runs) >= 10
+        # The pass that met a dead connection failed and said so.
+        assert any(
+            record.name.startswith("apscheduler") and record.levelno >= logging.WARNING
+            for record in caplog.records
+        )
+        assert sorted(job.id for job in scheduler.get_jobs()) == [
+            f"job{i}" for i in range(5)
+        ]
+    finally:
+        scheduler.shutdown()
+        admin.dispose()
+        drop_table(url, table)
+
+
+def count_queries(python, db_path):
+    env = dict(os.environ, PYTHONPATH=str(TESTS))
+    proc = subprocess.run(
+        [str(python), str(TESTS / "_store_query_count.py"), str(db_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_loop_queries_the_store_no_more_than_apscheduler(tmp_path):
+    ours = count_queries(sys.executable, tmp_path / "ours.sqlite")
+    reference = count_queries(reference_python(), tmp_path / "reference.sqlite")
+
+    # Idle: no statement at all while the next run is a day away.
+    assert ours["idle"] == reference["idle"] == 0
+    # Busy: per run, no more statements than APScheduler sends (timing decides the
+    # exact number of runs on each side, so it is compared per run).
+    assert ours["runs"] > 0 and reference["runs"] > 0
+    assert ours["busy"] / ours["runs"] <= reference["busy"] / reference["runs"] * 1.1
