@@ -28,11 +28,15 @@ def noop():
 def main(db_path):
     store = SQLAlchemyJobStore(url=f"sqlite:///{db_path}")
     statements = []
-    event.listen(
-        store.engine,
-        "before_cursor_execute",
-        lambda conn, cursor, statement, *args: statements.append(statement.split()[0]),
-    )
+
+    # Traced by SQLite itself: it sees every statement however the store sends it
+    # (through SQLAlchemy or straight to the driver).
+    def trace(dbapi_connection, connection_record):
+        dbapi_connection.set_trace_callback(
+            lambda statement: statements.append(statement.split()[0])
+        )
+
+    event.listen(store.engine, "connect", trace)
     runs = []
     lock = threading.Lock()
 

@@ -27,6 +27,8 @@ try:
 except ImportError as exc:  # pragma: nocover
     raise ImportError("SQLAlchemyJobStore requires SQLAlchemy installed") from exc
 
+from apscheduler.jobstores import _sqlite_fast
+
 
 class SQLAlchemyJobStore(BaseJobStore):
     """
@@ -52,7 +54,8 @@ class SQLAlchemyJobStore(BaseJobStore):
     The table has APScheduler 3.x's layout (``id``, ``next_run_time`` as a UTC
     timestamp, ``job_state`` as the pickled job), so either package reads the other's.
     Statements are built once, with bound parameters, so that each call only binds
-    values and reuses SQLAlchemy's cached compilation.
+    values and reuses SQLAlchemy's cached compilation. On SQLite the per-job
+    statements go to the driver directly (see ``_sqlite_fast``).
     """
 
     def __init__(
@@ -87,6 +90,11 @@ class SQLAlchemyJobStore(BaseJobStore):
             schema=tableschema,
         )
         self._build_statements()
+        self._sqlite = (
+            _sqlite_fast.SQLiteStatements(self.engine, self.jobs_t)
+            if _sqlite_fast.supports(self.engine)
+            else None
+        )
 
     def _build_statements(self):
         c = self.jobs_t.c
@@ -123,17 +131,30 @@ class SQLAlchemyJobStore(BaseJobStore):
         self.jobs_t.create(self.engine, checkfirst=True)
 
     def lookup_job(self, job_id):
-        with self.engine.begin() as connection:
-            job_state = connection.execute(self._lookup_stmt, {"p_id": job_id}).scalar()
+        if self._sqlite:
+            rows = self._sqlite.read(self._sqlite.lookup, (job_id,))
+            job_state = rows[0][0] if rows else None
+        else:
+            with self.engine.begin() as connection:
+                job_state = connection.execute(
+                    self._lookup_stmt, {"p_id": job_id}
+                ).scalar()
         return self._reconstitute_job(job_state) if job_state else None
 
     def get_due_jobs(self, now):
-        params = {"p_now": datetime_to_utc_timestamp(now)}
-        return self._load_jobs(self._due_stmt, params)
+        timestamp = datetime_to_utc_timestamp(now)
+        if self._sqlite:
+            rows = self._sqlite.read(self._sqlite.due, (timestamp,))
+            return self._restore_rows(rows)
+        return self._load_jobs(self._due_stmt, {"p_now": timestamp})
 
     def get_next_run_time(self):
-        with self.engine.begin() as connection:
-            timestamp = connection.execute(self._next_run_time_stmt).scalar()
+        if self._sqlite:
+            rows = self._sqlite.read(self._sqlite.next_run_time)
+            timestamp = rows[0][0] if rows else None
+        else:
+            with self.engine.begin() as connection:
+                timestamp = connection.execute(self._next_run_time_stmt).scalar()
         return utc_timestamp_to_datetime(timestamp)
 
     def get_all_jobs(self):
@@ -144,33 +165,44 @@ class SQLAlchemyJobStore(BaseJobStore):
     def add_job(self, job):
         # Serialized before the transaction: a job that cannot be pickled fails here
         # with Job.__getstate__'s explanation and leaves the table untouched.
-        row = {
-            "id": job.id,
-            "next_run_time": datetime_to_utc_timestamp(job.next_run_time),
-            "job_state": dump_job(job, self.pickle_protocol),
-        }
+        next_run_time = datetime_to_utc_timestamp(job.next_run_time)
+        job_state = dump_job(job, self.pickle_protocol)
         try:
-            with self.engine.begin() as connection:
-                connection.execute(self._insert_stmt, row)
+            if self._sqlite:
+                params = (job.id, next_run_time, job_state)
+                self._sqlite.write(self._sqlite.insert, params)
+            else:
+                row = {"id": job.id, "next_run_time": next_run_time, "job_state": job_state}
+                with self.engine.begin() as connection:
+                    connection.execute(self._insert_stmt, row)
         except IntegrityError:
             raise ConflictingIdError(job.id) from None
 
     def update_job(self, job):
-        params = {
-            "p_id": job.id,
-            "p_next_run_time": datetime_to_utc_timestamp(job.next_run_time),
-            "p_job_state": dump_job(job, self.pickle_protocol),
-        }
-        with self.engine.begin() as connection:
-            result = connection.execute(self._update_stmt, params)
-            if result.rowcount == 0:
-                raise JobLookupError(job.id)
+        next_run_time = datetime_to_utc_timestamp(job.next_run_time)
+        job_state = dump_job(job, self.pickle_protocol)
+        if self._sqlite:
+            params = (next_run_time, job_state, job.id)
+            rowcount = self._sqlite.write(self._sqlite.update, params)
+        else:
+            params = {
+                "p_id": job.id,
+                "p_next_run_time": next_run_time,
+                "p_job_state": job_state,
+            }
+            with self.engine.begin() as connection:
+                rowcount = connection.execute(self._update_stmt, params).rowcount
+        if rowcount == 0:
+            raise JobLookupError(job.id)
 
     def remove_job(self, job_id):
-        with self.engine.begin() as connection:
-            result = connection.execute(self._delete_stmt, {"p_id": job_id})
-            if result.rowcount == 0:
-                raise JobLookupError(job_id)
+        if self._sqlite:
+            rowcount = self._sqlite.write(self._sqlite.delete, (job_id,))
+        else:
+            with self.engine.begin() as connection:
+                rowcount = connection.execute(self._delete_stmt, {"p_id": job_id}).rowcount
+        if rowcount == 0:
+            raise JobLookupError(job_id)
 
     def remove_all_jobs(self):
         with self.engine.begin() as connection:
@@ -191,23 +223,32 @@ class SQLAlchemyJobStore(BaseJobStore):
         return self._load_jobs(self._jobs_query(*conditions), {})
 
     def _load_jobs(self, query, params):
-        # Rows whose job cannot be restored (its callable is gone, the pickle is
-        # broken) are logged and deleted in the same transaction, as APScheduler
-        # does, so that they do not fail every later pass of the scheduler.
+        with self.engine.begin() as connection:
+            return self._restore_rows(connection.execute(query, params), connection)
+
+    def _restore_rows(self, rows, connection=None):
+        """
+        The jobs of ``(id, job_state)`` rows. Rows whose job cannot be restored (its
+        callable is gone, the pickle is broken) are logged and deleted, on
+        ``connection`` if given, as APScheduler does, so that they do not fail every
+        later pass of the scheduler.
+        """
         jobs = []
         unrestorable = []
-        with self.engine.begin() as connection:
-            for job_id, job_state in connection.execute(query, params):
-                try:
-                    jobs.append(self._reconstitute_job(job_state))
-                except BaseException:
-                    log_unrestorable(self, job_id)
-                    unrestorable.append(job_id)
+        for job_id, job_state in rows:
+            try:
+                jobs.append(self._reconstitute_job(job_state))
+            except BaseException:
+                log_unrestorable(self, job_id)
+                unrestorable.append(job_id)
 
-            if unrestorable:
-                connection.execute(
-                    self.jobs_t.delete().where(self.jobs_t.c.id.in_(unrestorable))
-                )
+        if unrestorable:
+            delete = self.jobs_t.delete().where(self.jobs_t.c.id.in_(unrestorable))
+            if connection is not None:
+                connection.execute(delete)
+            else:
+                with self.engine.begin() as own_connection:
+                    own_connection.execute(delete)
 
         return jobs
 
