@@ -181,3 +181,45 @@ def test_loop_queries_the_store_no_more_than_apscheduler(tmp_path):
     # exact number of runs on each side, so it is compared per run).
     assert ours["runs"] > 0 and reference["runs"] > 0
     assert ours["busy"] / ours["runs"] <= reference["busy"] / reference["runs"] * 1.1
+
+
+def test_constructor_options(database_url):  # noqa: F811
+    url, table = database_url
+    metadata = sqlalchemy.MetaData()
+    schema = "main" if url.startswith("sqlite") else "public"
+    store = SQLAlchemyJobStore(
+        url=url,
+        tablename=table,
+        metadata=metadata,
+        tableschema=schema,
+        engine_options={"pool_pre_ping": True},
+        pickle_protocol=2,
+    )
+    assert store.jobs_t.metadata is metadata
+    assert store.jobs_t.schema == schema
+    assert store.pickle_protocol == 2
+    scheduler = BackgroundScheduler(jobstores={"default": store}, timezone=timezone.utc)
+    scheduler.start(paused=True)
+    try:
+        scheduler.add_job(noop, "interval", seconds=5, id="job")
+        with store.engine.connect() as connection:
+            state = connection.execute(sqlalchemy.select(store.jobs_t.c.job_state)).scalar()
+        # Protocol 2 pickles start with PROTO 2.
+        assert state[:2] == b"\x80\x02"
+        assert store.lookup_job("job").trigger.interval == timedelta(seconds=5)
+        assert repr(store) == f"<SQLAlchemyJobStore (url={store.engine.url})>"
+    finally:
+        scheduler.shutdown()
+
+
+def test_database_errors_keep_sqlalchemy_classes(tmp_path):
+    store = SQLAlchemyJobStore(url=f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+    store.start(None, "default")
+    try:
+        store.jobs_t.drop(store.engine)
+        with pytest.raises(sqlalchemy.exc.OperationalError, match="no such table"):
+            store.get_due_jobs(datetime.now(timezone.utc))
+        with pytest.raises(sqlalchemy.exc.OperationalError, match="no such table"):
+            store.remove_job("job")
+    finally:
+        store.shutdown()
