@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from _store_helpers import database_url, reachable  # noqa: F401
+from _store_helpers import reachable
 
 from apscheduler.events import EVENT_JOB_EXECUTED
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -62,12 +62,6 @@ def mongodb_store(name):
     if _mongomock_client is None:
         _mongomock_client = mongomock.MongoClient()
     return MongoDBJobStore(database=name, client=_mongomock_client)
-
-
-def sqlalchemy_store(name, url):
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-
-    return SQLAlchemyJobStore(url=url, tablename=name)
 
 
 FACTORIES = {

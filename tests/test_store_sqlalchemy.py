@@ -223,3 +223,74 @@ def test_database_errors_keep_sqlalchemy_classes(tmp_path):
             store.remove_job("job")
     finally:
         store.shutdown()
+
+
+def make_job(scheduler, job_id):
+    from apscheduler.job import Job
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    trigger = IntervalTrigger(seconds=1, timezone=timezone.utc)
+    return Job(
+        scheduler,
+        id=job_id,
+        func=noop,
+        args=(),
+        kwargs={},
+        trigger=trigger,
+        executor="default",
+        name=None,
+        misfire_grace_time=1,
+        coalesce=False,
+        max_instances=1,
+        next_run_time=datetime(2030, 1, 1, tzinfo=timezone.utc),
+    )
+
+
+@pytest.mark.parametrize(
+    "url_kind", ["file", "file-nullpool", "memory"], ids=lambda kind: kind
+)
+def test_sqlite_pools_and_threads(tmp_path, url_kind):
+    """
+    The SQLite statements share one kept connection under a QueuePool (a file), and
+    take one per statement otherwise; either way concurrent callers are safe.
+    """
+    from sqlalchemy.pool import NullPool
+
+    options = {"poolclass": NullPool} if url_kind == "file-nullpool" else {}
+    url = "sqlite://" if url_kind == "memory" else f"sqlite:///{tmp_path / 'jobs.sqlite'}"
+    store = SQLAlchemyJobStore(url=url, engine_options=options)
+    scheduler = BackgroundScheduler(timezone=timezone.utc)
+    store.start(scheduler, "default")
+    try:
+        # sqlite:// is one in-memory database per thread (SQLAlchemy's pool for it
+        # keeps a connection per thread), so it is used from this thread only.
+        threads = 1 if url_kind == "memory" else 4
+        errors = []
+
+        def add_many(worker):
+            try:
+                for i in range(25):
+                    store.add_job(make_job(scheduler, f"w{worker}-{i}"))
+                    assert store.lookup_job(f"w{worker}-{i}").id == f"w{worker}-{i}"
+                    if i % 5 == 0:
+                        store.remove_job(f"w{worker}-{i}")
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        if url_kind == "memory":
+            add_many(0)
+        else:
+            workers = [
+                threading.Thread(target=add_many, args=(n,)) for n in range(threads)
+            ]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+        assert errors == []
+        assert len(store.get_all_jobs()) == threads * 20
+        assert len(store.get_due_jobs(datetime(2031, 1, 1, tzinfo=timezone.utc))) == (
+            threads * 20
+        )
+    finally:
+        store.shutdown()

@@ -209,6 +209,8 @@ class SQLAlchemyJobStore(BaseJobStore):
             connection.execute(self.jobs_t.delete())
 
     def shutdown(self):
+        if self._sqlite:
+            self._sqlite.close()
         self.engine.dispose()
 
     def _reconstitute_job(self, job_state):
