@@ -119,7 +119,7 @@ start_postgres() {
     # the server.
     as_pg_user "$bin/pg_ctl" -D "$data" -l "$SERVICES_DIR/postgres.log" -w -t 30 start \
         -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories='$data' -c fsync=off -c max_connections=200" \
-        >/dev/null || { log "postgresql failed to start (log: $SERVICES_DIR/postgres.log)"; return 1; }
+        >/dev/null 9>&- || { log "postgresql failed to start (log: $SERVICES_DIR/postgres.log)"; return 1; }
     touch "$SERVICES_DIR/postgres.started"
     wait_port postgres "$PG_PORT" 30 && log "postgresql up on 127.0.0.1:$PG_PORT"
 }
@@ -139,7 +139,7 @@ start_redis() {
     mkdir -p "$SERVICES_DIR/redis"
     redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
         --dir "$SERVICES_DIR/redis" --daemonize yes \
-        --pidfile "$SERVICES_DIR/redis.pid" --logfile "$SERVICES_DIR/redis.log" \
+        --pidfile "$SERVICES_DIR/redis.pid" --logfile "$SERVICES_DIR/redis.log" 9>&- \
         || { log "redis failed to start"; return 1; }
     wait_port redis "$REDIS_PORT" 20 && log "redis up on 127.0.0.1:$REDIS_PORT"
 }
@@ -148,7 +148,8 @@ start_redis() {
 start_daemon() {
     local name=$1
     shift
-    nohup "$@" >"$SERVICES_DIR/$name.log" 2>&1 </dev/null &
+    # 9>&-: the daemon must not inherit (and so hold) this script's lock.
+    nohup "$@" >"$SERVICES_DIR/$name.log" 2>&1 </dev/null 9>&- &
     echo $! >"$SERVICES_DIR/$name.pid"
 }
 
