@@ -159,3 +159,31 @@ def test_jobs_fire_and_are_restored(new_store, vanishing_module, caplog):
         assert store.lookup_job("job1").func is tick
     finally:
         scheduler.shutdown()
+
+
+def test_rethinkdb_store_without_a_server():
+    """No RethinkDB server can be installed here: what runs without one is checked."""
+    pytest.importorskip("rethinkdb")
+    from apscheduler.jobstores.rethinkdb import RethinkDBJobStore
+
+    with pytest.raises(ValueError, match='"database"'):
+        RethinkDBJobStore(database="")
+    with pytest.raises(ValueError, match='"table"'):
+        RethinkDBJobStore(table="")
+    store = RethinkDBJobStore(database="jobs_db", table="jobs_table", port=1)
+    assert (store.database, store.table_name, store.connect_args) == (
+        "jobs_db",
+        "jobs_table",
+        {"port": 1},
+    )
+    assert repr(store) == "<RethinkDBJobStore (connection=None)>"
+
+
+@pytest.mark.parametrize("store_name", ["zookeeper", "etcd"])
+def test_repr_logs_nothing(store_name, caplog):
+    store = FACTORIES[store_name](f"apscheduler_test_{uuid.uuid4().hex[:12]}")
+    with caplog.at_level(logging.DEBUG):
+        assert repr(store).startswith(f"<{type(store).__name__} (client=")
+    assert caplog.records == []
+    if store_name == "etcd":
+        store.shutdown()
