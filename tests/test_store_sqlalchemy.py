@@ -294,3 +294,25 @@ def test_sqlite_pools_and_threads(tmp_path, url_kind):
         )
     finally:
         store.shutdown()
+
+
+def test_subclass_overriding_get_jobs_is_used_for_due_jobs(tmp_path):
+    calls = []
+
+    class FilteringStore(SQLAlchemyJobStore):
+        def _get_jobs(self, *conditions):
+            calls.append(len(conditions))
+            return [job for job in super()._get_jobs(*conditions) if job.id != "hidden"]
+
+    store = FilteringStore(url=f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+    scheduler = BackgroundScheduler(timezone=timezone.utc)
+    store.start(scheduler, "default")
+    try:
+        store.add_job(make_job(scheduler, "shown"))
+        store.add_job(make_job(scheduler, "hidden"))
+        due = store.get_due_jobs(datetime(2031, 1, 1, tzinfo=timezone.utc))
+        assert [job.id for job in due] == ["shown"]
+        assert [job.id for job in store.get_all_jobs()] == ["shown"]
+        assert calls == [1, 0]
+    finally:
+        store.shutdown()

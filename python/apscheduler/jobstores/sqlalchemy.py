@@ -143,6 +143,9 @@ class SQLAlchemyJobStore(BaseJobStore):
 
     def get_due_jobs(self, now):
         timestamp = datetime_to_utc_timestamp(now)
+        if type(self)._get_jobs is not SQLAlchemyJobStore._get_jobs:
+            # A subclass that filters jobs in _get_jobs() gets to, as in APScheduler.
+            return self._get_jobs(self.jobs_t.c.next_run_time <= timestamp)
         if self._sqlite:
             rows = self._sqlite.read(self._sqlite.due, (timestamp,))
             return self._restore_rows(rows)
