@@ -12,12 +12,15 @@
 # MongoDB and RethinkDB have no Debian package; their stores are tested without a
 # server as far as that goes (see README.md).
 #
-# Usage: bash scripts/services.sh start|stop|status
+# Usage: bash scripts/services.sh start|stop|status|restart-postgres
 #   start   installs missing Debian packages (when run as root), then starts every
 #           server that can be had; a server that cannot be installed or started is
 #           reported and skipped, and its tests skip
 #   stop    stops the servers started by `start`
 #   status  prints which servers answer
+#   restart-postgres
+#           restarts the PostgreSQL server started by `start` (for the test of a
+#           server restart under a running scheduler); fails if it is not ours
 #
 # Environment: SERVICES_DIR  data, logs and pid files (default: a fixed folder in
 #              the temporary directory, shared by the checkouts of this machine as
@@ -202,6 +205,16 @@ stop_daemon() {
     log "$name stopped"
 }
 
+restart_postgres() {
+    local bin data="$SERVICES_DIR/postgres"
+    [[ -f "$SERVICES_DIR/postgres.started" ]] || { log "postgresql was not started here"; return 1; }
+    bin="$(pg_bindir)"
+    as_pg_user "$bin/pg_ctl" -D "$data" -m fast -w -t 30 restart \
+        -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories='$data' -c fsync=off -c max_connections=200" \
+        -l "$SERVICES_DIR/postgres.log" >/dev/null 9>&- || { log "postgresql failed to restart"; return 1; }
+    wait_port postgres "$PG_PORT" 30 && log "postgresql restarted"
+}
+
 status() {
     local entry name port
     for entry in postgres:$PG_PORT redis:$REDIS_PORT zookeeper:$ZK_PORT etcd:$ETCD_PORT; do
@@ -238,6 +251,11 @@ case "${1:-}" in
         stop_daemon etcd
         ;;
     status) status ;;
+    restart-postgres)
+        exec 9>"$SERVICES_DIR/.lock"
+        flock 9
+        restart_postgres
+        ;;
     *)
         sed -n '2,26p' "$0"
         exit 2

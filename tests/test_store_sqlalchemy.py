@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from _store_helpers import (  # noqa: F401
+    REPO,
     TESTS,
     database_url,
     drop_table,
@@ -98,13 +99,13 @@ def test_unrestorable_job_is_logged_and_removed(scheduler, caplog):
     assert [job.id for job in store.get_all_jobs()] == ["kept"]
 
 
-def test_dropped_connections_are_survived(caplog):
+def run_through_outage(url, outage, caplog):
     """
-    Every connection of the scheduler's pool is killed by the server (as in a server
-    restart): the pass that meets the dead connection fails, the loop retries after
-    jobstore_retry_interval on fresh connections, and no job is lost.
+    Runs five jobs every 0.2 s on PostgreSQL, calls ``outage()`` once they have run,
+    then checks that they run again afterwards and that none was lost. The pass that
+    meets the outage fails and says so; the loop tries again after
+    jobstore_retry_interval, on fresh connections.
     """
-    url = require_postgres()
     table = unique_table()
     store = SQLAlchemyJobStore(url=url, tablename=table)
     runs = []
@@ -118,33 +119,23 @@ def test_dropped_connections_are_survived(caplog):
     for i in range(5):
         scheduler.add_job(noop, "interval", seconds=0.2, start_date=start, id=f"job{i}")
     scheduler.start()
-    admin = sqlalchemy.create_engine(url)
     try:
         deadline = time.monotonic() + 10
         while len(runs) < 10 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert len(runs) >= 10
 
-        with admin.connect() as connection:
-            killed = connection.execute(
-                sqlalchemy.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                    "AND application_name = ''"
-                )
-            ).fetchall()
-        assert killed
-        dropped_at = time.monotonic()
-
         with caplog.at_level(logging.WARNING):
-            deadline = time.monotonic() + 10
+            outage()
+            after = time.monotonic()
+            deadline = after + 15
             while (
-                sum(run > dropped_at + 0.5 for run in runs) < 10
+                sum(run > after + 0.5 for run in runs) < 10
                 and time.monotonic() < deadline
             ):
                 time.sleep(0.05)
-        assert sum(run > dropped_at + 0.5 for run in runs) >= 10
-        # The pass that met a dead connection failed and said so.
+        assert sum(run > after + 0.5 for run in runs) >= 10
+        # The pass that met the outage failed and said so.
         assert any(
             record.name.startswith("apscheduler") and record.levelno >= logging.WARNING
             for record in caplog.records
@@ -154,8 +145,46 @@ def test_dropped_connections_are_survived(caplog):
         ]
     finally:
         scheduler.shutdown()
-        admin.dispose()
         drop_table(url, table)
+
+
+def test_dropped_connections_are_survived(caplog):
+    """Every connection of the scheduler's pool is killed by the server."""
+    url = require_postgres()
+    admin = sqlalchemy.create_engine(url)
+
+    def drop_connections():
+        with admin.connect() as connection:
+            killed = connection.execute(
+                sqlalchemy.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND application_name = ''"
+                )
+            ).fetchall()
+        assert killed
+
+    try:
+        run_through_outage(url, drop_connections, caplog)
+    finally:
+        admin.dispose()
+
+
+def test_server_restart_is_survived(caplog):
+    """The PostgreSQL server restarts (scripts/services.sh restart-postgres)."""
+    url = require_postgres()
+
+    def restart():
+        proc = subprocess.run(
+            ["bash", str(REPO / "scripts" / "services.sh"), "restart-postgres"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if proc.returncode != 0:
+            pytest.skip(f"cannot restart the PostgreSQL server: {proc.stdout.strip()}")
+
+    run_through_outage(url, restart, caplog)
 
 
 def count_queries(python, db_path):
