@@ -206,10 +206,12 @@ def test_loop_queries_the_store_no_more_than_apscheduler(tmp_path):
 
     # Idle: no statement at all while the next run is a day away.
     assert ours["idle"] == reference["idle"] == 0
-    # Busy: per run, no more statements than APScheduler sends (timing decides the
-    # exact number of runs on each side, so it is compared per run).
+    # Busy: per run, no more statements than APScheduler sends. Timing decides the
+    # exact number of runs on each side, so it is compared per run, with room for
+    # the fixed statements of adding and removing the jobs.
     assert ours["runs"] > 0 and reference["runs"] > 0
-    assert ours["busy"] / ours["runs"] <= reference["busy"] / reference["runs"] * 1.1
+    per_run = reference["busy"] / reference["runs"]
+    assert ours["busy"] <= per_run * ours["runs"] * 1.1 + 6
 
 
 def test_constructor_options(database_url):  # noqa: F811
