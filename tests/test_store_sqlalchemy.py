@@ -347,3 +347,56 @@ def test_subclass_overriding_get_jobs_is_used_for_due_jobs(tmp_path):
         assert calls == [1, 0]
     finally:
         store.shutdown()
+
+
+def test_store_api(database_url):  # noqa: F811
+    """The store's whole API on both paths: SQLite's and SQLAlchemy's (PostgreSQL)."""
+    from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
+
+    url, table = database_url
+    store = SQLAlchemyJobStore(url=url, tablename=table)
+    scheduler = BackgroundScheduler(timezone=timezone.utc)
+    store.start(scheduler, "default")
+    try:
+        times = {
+            "late": datetime(2030, 5, 3, tzinfo=timezone.utc),
+            "early": datetime(2030, 5, 1, 0, 0, 0, 1, tzinfo=timezone.utc),
+            "middle": datetime(2030, 5, 2, tzinfo=timezone.utc),
+        }
+        for job_id, next_run_time in times.items():
+            job = make_job(scheduler, job_id)
+            job.next_run_time = next_run_time
+            store.add_job(job)
+        paused = make_job(scheduler, "paused")
+        paused.next_run_time = None
+        store.add_job(paused)
+
+        with pytest.raises(ConflictingIdError):
+            store.add_job(make_job(scheduler, "early"))
+        assert store.lookup_job("missing") is None
+        job = store.lookup_job("early")
+        assert job.next_run_time == times["early"]
+        assert (job._scheduler, job._jobstore_alias) == (scheduler, "default")
+
+        assert store.get_next_run_time() == times["early"]
+        assert [j.id for j in store.get_all_jobs()] == ["early", "middle", "late", "paused"]
+        due = store.get_due_jobs(datetime(2030, 5, 2, tzinfo=timezone.utc))
+        assert [j.id for j in due] == ["early", "middle"]
+
+        job.next_run_time = datetime(2030, 6, 1, tzinfo=timezone.utc)
+        job.max_instances = 7
+        store.update_job(job)
+        assert store.lookup_job("early").max_instances == 7
+        assert store.get_next_run_time() == times["middle"]
+        with pytest.raises(JobLookupError):
+            store.update_job(make_job(scheduler, "missing"))
+
+        store.remove_job("middle")
+        with pytest.raises(JobLookupError):
+            store.remove_job("middle")
+        assert [j.id for j in store.get_all_jobs()] == ["late", "early", "paused"]
+        store.remove_all_jobs()
+        assert store.get_all_jobs() == []
+        assert store.get_next_run_time() is None
+    finally:
+        store.shutdown()
