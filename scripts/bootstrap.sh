@@ -72,6 +72,18 @@ ensure_venv() {
     printf '%s\n' "$want" >"$stamp"
 }
 
+# ensure_nodeps DIR REQUIREMENTS_FILE: installs the requirements without their
+# dependencies (stamped like ensure_venv).
+ensure_nodeps() {
+    local dir=$1 req=$2 stamp="$1/.bootstrap-nodeps-stamp" want
+    want="$(sha256sum "$req" | cut -d' ' -f1)"
+    [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && return 0
+    rm -f "$stamp"
+    log "installing $req into $dir without dependencies"
+    "$dir/bin/python" -m pip install -q --no-deps -r "$req"
+    printf '%s\n' "$want" >"$stamp"
+}
+
 sdist_ok() {
     [[ -f "$1" ]] && [[ "$(sha256sum "$1" | cut -d' ' -f1)" == "$REF_SDIST_SHA256" ]]
 }
@@ -110,6 +122,7 @@ ensure_ref_sdist() {
 
 start=$SECONDS
 ensure_venv .venv scripts/requirements-dev.txt
+ensure_nodeps .venv scripts/requirements-dev-nodeps.txt
 if [[ $dev_only -eq 0 ]]; then
     ensure_venv .venv-ref scripts/requirements-ref.txt
     ensure_ref_sdist

@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REF_VERSION = "3.11.3"
 DEFAULT_SDIST = ROOT / ".cache" / f"apscheduler-{REF_VERSION}"
 REPORT_DIR = ROOT / "target" / "test-reports" / "reference"
+SERVERS_PLUGIN = ROOT / "scripts" / "reference_servers.py"
 
 # Test files (relative to the sdist root) that must pass completely.
 GATING = [
@@ -168,6 +169,8 @@ def prepare_workdir(sdist: Path, workdir: Path) -> None:
     # The reference's [tool.pytest.ini_options] (addopts, filterwarnings, markers)
     # lives in its pyproject.toml; pytest reads it from there when given -c.
     shutil.copy2(sdist / "pyproject.toml", workdir / "pyproject.toml")
+    # Skips the tests whose database server is not running (loaded with -p).
+    shutil.copy2(SERVERS_PLUGIN, workdir / SERVERS_PLUGIN.name)
 
 
 def locate_apscheduler(python: str, workdir: Path, sdist: Path) -> tuple[bool, str]:
@@ -248,6 +251,8 @@ def run_file(
         str(args.test_timeout),
         "-p",
         "no:cacheprovider",
+        "-p",
+        SERVERS_PLUGIN.stem,
         "--junitxml",
         str(xml_path),
         "-o",

@@ -3,8 +3,10 @@
 #   1. scripts/bootstrap.sh           .venv, .venv-ref and the reference sdist
 #   2. scripts/build.sh               release build installed into .venv
 #   3. cargo test                     the Rust core, without Python
-#   4. pytest tests/                  our tests, differential tests included
-#   5. run_reference_tests.py         APScheduler 3.11.3's own test suite
+#   4. scripts/services.sh start      database servers for the job store tests
+#                                     (stopped again when this script exits)
+#   5. pytest tests/                  our tests, differential tests included
+#   6. run_reference_tests.py         APScheduler 3.11.3's own test suite
 #
 # Usage: bash scripts/test.sh
 # Reports (JUnit XML, pytest logs) are written to target/test-reports/.
@@ -86,11 +88,14 @@ rm -f "$REPORTS/cargo-test.log" "$REPORTS/pytest.xml" "$REPORTS/reference.json"
 step "bootstrap" bash scripts/bootstrap.sh
 step "build (release)" bash scripts/build.sh
 step "cargo test" cargo_test
+# The servers are stopped however this script ends.
+trap 'bash scripts/services.sh stop >"$REPORTS/services-stop.log" 2>&1' EXIT
+step "database servers" bash scripts/services.sh start
 step "pytest tests/" pytest_tests
 step "reference test suite" reference_suite
 
 print_summary
-# One closing line with the tests counted over steps 3-5 (the reference suite's
+# One closing line with the tests counted over steps 3, 5 and 6 (the reference suite's
 # gating files only).
 "$VENV_PY" scripts/count_results.py \
     --cargo-log "$REPORTS/cargo-test.log" \

@@ -1,8 +1,16 @@
-from apscheduler.jobstores.base import BaseJobStore
+import pickle
+
+from apscheduler.jobstores._pickled import dump_job, log_unrestorable, restore_job
+from apscheduler.jobstores.base import BaseJobStore, ConflictingIdError, JobLookupError
+from apscheduler.util import (
+    datetime_to_utc_timestamp,
+    maybe_ref,
+    utc_timestamp_to_datetime,
+)
 
 # Fail at import time, with a hint, when the library is missing.
 try:
-    from sqlalchemy import (  # noqa: F401
+    from sqlalchemy import (
         Column,
         Float,
         LargeBinary,
@@ -10,13 +18,16 @@ try:
         Table,
         Unicode,
         and_,
+        bindparam,
         create_engine,
         select,
     )
-    from sqlalchemy.exc import IntegrityError  # noqa: F401
-    from sqlalchemy.sql.expression import null  # noqa: F401
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.sql.expression import null
 except ImportError as exc:  # pragma: nocover
     raise ImportError("SQLAlchemyJobStore requires SQLAlchemy installed") from exc
+
+from apscheduler.jobstores import _sqlite_fast
 
 
 class SQLAlchemyJobStore(BaseJobStore):
@@ -26,5 +37,225 @@ class SQLAlchemyJobStore(BaseJobStore):
 
     Plugin alias: ``sqlalchemy``
 
-    Its engine arrives with the scheduler core.
+    :param str url: connection string (see
+        :ref:`SQLAlchemy documentation <sqlalchemy:database_urls>` on this)
+    :param engine: an SQLAlchemy :class:`~sqlalchemy.engine.Engine` to use instead of
+        creating a new one based on ``url``
+    :param str tablename: name of the table to store jobs in
+    :param metadata: a :class:`~sqlalchemy.schema.MetaData` instance to use instead of
+        creating a new one
+    :param int pickle_protocol: pickle protocol level to use (for serialization),
+        defaults to the highest available
+    :param str tableschema: name of the (existing) schema in the target database where
+        the table should be
+    :param dict engine_options: keyword arguments to :func:`~sqlalchemy.create_engine`
+        (ignored if ``engine`` is given)
+
+    The table has APScheduler 3.x's layout (``id``, ``next_run_time`` as a UTC
+    timestamp, ``job_state`` as the pickled job), so either package reads the other's.
+    Statements are built once, with bound parameters, so that each call only binds
+    values and reuses SQLAlchemy's cached compilation. On SQLite the per-job
+    statements go to the driver directly (see ``_sqlite_fast``).
     """
+
+    def __init__(
+        self,
+        url=None,
+        engine=None,
+        tablename="apscheduler_jobs",
+        metadata=None,
+        pickle_protocol=pickle.HIGHEST_PROTOCOL,
+        tableschema=None,
+        engine_options=None,
+    ):
+        super().__init__()
+        self.pickle_protocol = pickle_protocol
+        metadata = maybe_ref(metadata) or MetaData()
+
+        if engine:
+            self.engine = maybe_ref(engine)
+        elif url:
+            self.engine = create_engine(url, **(engine_options or {}))
+        else:
+            raise ValueError('Need either "engine" or "url" defined')
+
+        # Unicode(191): the longest key MySQL's InnoDB indexes in utf8mb4.
+        # Float(25): a precision that every backend maps to an 8-byte float.
+        self.jobs_t = Table(
+            tablename,
+            metadata,
+            Column("id", Unicode(191), primary_key=True),
+            Column("next_run_time", Float(25), index=True),
+            Column("job_state", LargeBinary, nullable=False),
+            schema=tableschema,
+        )
+        self._build_statements()
+        self._sqlite = (
+            _sqlite_fast.SQLiteStatements(self.engine, self.jobs_t)
+            if _sqlite_fast.supports(self.engine)
+            else None
+        )
+
+    def _build_statements(self):
+        c = self.jobs_t.c
+        # Bound parameter names must differ from the column names: SQLAlchemy keeps
+        # those for the SET clause of an UPDATE.
+        by_id = c.id == bindparam("p_id")
+        self._lookup_stmt = select(c.job_state).where(by_id)
+        self._insert_stmt = self.jobs_t.insert()
+        self._update_stmt = (
+            self.jobs_t.update()
+            .where(by_id)
+            .values(
+                next_run_time=bindparam("p_next_run_time"),
+                job_state=bindparam("p_job_state"),
+            )
+        )
+        self._delete_stmt = self.jobs_t.delete().where(by_id)
+        self._next_run_time_stmt = (
+            select(c.next_run_time)
+            .where(c.next_run_time != null())
+            .order_by(c.next_run_time)
+            .limit(1)
+        )
+        self._due_stmt = self._jobs_query(c.next_run_time <= bindparam("p_now"))
+
+    def _jobs_query(self, *conditions):
+        query = select(self.jobs_t.c.id, self.jobs_t.c.job_state).order_by(
+            self.jobs_t.c.next_run_time
+        )
+        return query.where(and_(*conditions)) if conditions else query
+
+    def start(self, scheduler, alias):
+        super().start(scheduler, alias)
+        self.jobs_t.create(self.engine, checkfirst=True)
+
+    def lookup_job(self, job_id):
+        if self._sqlite:
+            rows = self._sqlite.read(self._sqlite.lookup, (job_id,))
+            job_state = rows[0][0] if rows else None
+        else:
+            with self.engine.begin() as connection:
+                job_state = connection.execute(
+                    self._lookup_stmt, {"p_id": job_id}
+                ).scalar()
+        return self._reconstitute_job(job_state) if job_state else None
+
+    def get_due_jobs(self, now):
+        timestamp = datetime_to_utc_timestamp(now)
+        if type(self)._get_jobs is not SQLAlchemyJobStore._get_jobs:
+            # A subclass that filters jobs in _get_jobs() gets to, as in APScheduler.
+            return self._get_jobs(self.jobs_t.c.next_run_time <= timestamp)
+        if self._sqlite:
+            rows = self._sqlite.read(self._sqlite.due, (timestamp,))
+            return self._restore_rows(rows)
+        return self._load_jobs(self._due_stmt, {"p_now": timestamp})
+
+    def get_next_run_time(self):
+        if self._sqlite:
+            rows = self._sqlite.read(self._sqlite.next_run_time)
+            timestamp = rows[0][0] if rows else None
+        else:
+            with self.engine.begin() as connection:
+                timestamp = connection.execute(self._next_run_time_stmt).scalar()
+        return utc_timestamp_to_datetime(timestamp)
+
+    def get_all_jobs(self):
+        jobs = self._get_jobs()
+        self._fix_paused_jobs_sorting(jobs)
+        return jobs
+
+    def add_job(self, job):
+        # Serialized before the transaction: a job that cannot be pickled fails here
+        # with Job.__getstate__'s explanation and leaves the table untouched.
+        next_run_time = datetime_to_utc_timestamp(job.next_run_time)
+        job_state = dump_job(job, self.pickle_protocol)
+        try:
+            if self._sqlite:
+                params = (job.id, next_run_time, job_state)
+                self._sqlite.write(self._sqlite.insert, params)
+            else:
+                row = {"id": job.id, "next_run_time": next_run_time, "job_state": job_state}
+                with self.engine.begin() as connection:
+                    connection.execute(self._insert_stmt, row)
+        except IntegrityError:
+            raise ConflictingIdError(job.id) from None
+
+    def update_job(self, job):
+        next_run_time = datetime_to_utc_timestamp(job.next_run_time)
+        job_state = dump_job(job, self.pickle_protocol)
+        if self._sqlite:
+            params = (next_run_time, job_state, job.id)
+            rowcount = self._sqlite.write(self._sqlite.update, params)
+        else:
+            params = {
+                "p_id": job.id,
+                "p_next_run_time": next_run_time,
+                "p_job_state": job_state,
+            }
+            with self.engine.begin() as connection:
+                rowcount = connection.execute(self._update_stmt, params).rowcount
+        if rowcount == 0:
+            raise JobLookupError(job.id)
+
+    def remove_job(self, job_id):
+        if self._sqlite:
+            rowcount = self._sqlite.write(self._sqlite.delete, (job_id,))
+        else:
+            with self.engine.begin() as connection:
+                rowcount = connection.execute(self._delete_stmt, {"p_id": job_id}).rowcount
+        if rowcount == 0:
+            raise JobLookupError(job_id)
+
+    def remove_all_jobs(self):
+        with self.engine.begin() as connection:
+            connection.execute(self.jobs_t.delete())
+
+    def shutdown(self):
+        if self._sqlite:
+            self._sqlite.close()
+        self.engine.dispose()
+
+    def _reconstitute_job(self, job_state):
+        state = pickle.loads(job_state)
+        # APScheduler hands the store to Job.__setstate__ under this key; a Job
+        # subclass may read it.
+        state["jobstore"] = self
+        return restore_job(self, state)
+
+    def _get_jobs(self, *conditions):
+        """The jobs matching ``conditions`` (SQL expressions), by next run time."""
+        return self._load_jobs(self._jobs_query(*conditions), {})
+
+    def _load_jobs(self, query, params):
+        with self.engine.begin() as connection:
+            return self._restore_rows(connection.execute(query, params), connection)
+
+    def _restore_rows(self, rows, connection=None):
+        """
+        The jobs of ``(id, job_state)`` rows. Rows whose job cannot be restored (its
+        callable is gone, the pickle is broken) are logged and deleted, on
+        ``connection`` if given, as APScheduler does, so that they do not fail every
+        later pass of the scheduler.
+        """
+        jobs = []
+        unrestorable = []
+        for job_id, job_state in rows:
+            try:
+                jobs.append(self._reconstitute_job(job_state))
+            except BaseException:
+                log_unrestorable(self, job_id)
+                unrestorable.append(job_id)
+
+        if unrestorable:
+            delete = self.jobs_t.delete().where(self.jobs_t.c.id.in_(unrestorable))
+            if connection is not None:
+                connection.execute(delete)
+            else:
+                with self.engine.begin() as own_connection:
+                    own_connection.execute(delete)
+
+        return jobs
+
+    def __repr__(self):
+        return f"<{self.__class__.__name__} (url={self.engine.url})>"
