@@ -29,7 +29,16 @@ def tick(label):
 
 def setup_django(db_path):
     settings.configure(
-        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": db_path}},
+        DATABASES={
+            "default": {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": db_path,
+                # The scheduler's thread and this one write to the same file: on a
+                # loaded machine the default 5 s wait for its lock can run out, and a
+                # deferred transaction that must upgrade its lock fails at once.
+                "OPTIONS": {"timeout": 60, "transaction_mode": "IMMEDIATE"},
+            }
+        },
         INSTALLED_APPS=["django_apscheduler"],
         USE_TZ=True,
         TIME_ZONE="UTC",

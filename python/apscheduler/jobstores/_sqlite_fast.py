@@ -20,6 +20,7 @@ connection per statement, as through SQLAlchemy.
 
 import os
 import threading
+from contextlib import contextmanager
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.pool import QueuePool
@@ -35,6 +36,10 @@ def supports(engine):
     )
 
 
+class BatchFailed(Exception):
+    """A batch whose statements did not all succeed was rolled back."""
+
+
 class SQLiteStatements:
     """The job table's statements as SQL text, run on pooled DBAPI connections."""
 
@@ -44,6 +49,8 @@ class SQLiteStatements:
         self._lock = threading.Lock()
         self._connection = None
         self._pid = os.getpid()
+        # (thread ident, connection) while a thread runs a batch (see batch())
+        self._batch = None
         dialect = engine.dialect
         self._dbapi = getattr(dialect, "loaded_dbapi", None) or dialect.dbapi
         name = dialect.identifier_preparer.format_table(table)
@@ -66,6 +73,10 @@ class SQLiteStatements:
     def _run(self, work, sql, params):
         """``work(connection, cursor)`` on a connection; rolled back on a database
         error, which is raised as its ``sqlalchemy.exc`` class."""
+        batch = self._batch
+        if batch is not None and batch[0] == threading.get_ident():
+            return self._on(batch[1], work, sql, params, in_batch=True)
+
         if not self._shared:
             connection = self._engine.raw_connection()
             try:
@@ -91,7 +102,7 @@ class SQLiteStatements:
                 self._release()
                 raise
 
-    def _on(self, connection, work, sql, params):
+    def _on(self, connection, work, sql, params, in_batch=False):
         try:
             cursor = connection.cursor()
             try:
@@ -99,8 +110,59 @@ class SQLiteStatements:
             finally:
                 cursor.close()
         except self._dbapi.Error as exc:
-            connection.rollback()
+            if in_batch:
+                # The batch's transaction is rolled back as a whole when it ends.
+                self._batch_failed = True
+            else:
+                connection.rollback()
             raise self._wrap(exc, sql, params) from exc
+
+    @contextmanager
+    def batch(self):
+        """
+        Until the block ends, this thread's writes share one transaction, committed at
+        the end (rolled back if the block raises or one of its statements failed, in
+        which case the block's exit raises). Other threads' statements on the kept
+        connection wait for it, so that none of them commits the batch halfway.
+        """
+        if self._shared:
+            if self._pid != os.getpid():
+                self._lock = threading.Lock()
+                self._connection = None
+                self._pid = os.getpid()
+            self._lock.acquire()
+            try:
+                if self._connection is None:
+                    self._connection = self._engine.raw_connection()
+            except BaseException:
+                self._lock.release()
+                raise
+            connection = self._connection
+        else:
+            connection = self._engine.raw_connection()
+
+        self._batch_failed = False
+        self._batch = (threading.get_ident(), connection)
+        try:
+            try:
+                yield
+            except BaseException:
+                connection.rollback()
+                raise
+            if self._batch_failed:
+                connection.rollback()
+                raise BatchFailed("a statement of the batch failed; rolled back")
+            try:
+                connection.commit()
+            except self._dbapi.Error as exc:
+                connection.rollback()
+                raise self._wrap(exc, "COMMIT", ()) from exc
+        finally:
+            self._batch = None
+            if self._shared:
+                self._lock.release()
+            else:
+                connection.close()
 
     def _release(self):
         connection, self._connection = self._connection, None
@@ -116,7 +178,8 @@ class SQLiteStatements:
         def work(connection, cursor):
             cursor.execute(sql, params)
             rowcount = cursor.rowcount
-            connection.commit()
+            if self._batch is None or self._batch[1] is not connection:
+                connection.commit()
             return rowcount
 
         return self._run(work, sql, params)

@@ -1,4 +1,6 @@
 import pickle
+import threading
+from contextlib import contextmanager
 
 from apscheduler.jobstores._pickled import dump_job, log_unrestorable, restore_job
 from apscheduler.jobstores.base import BaseJobStore, ConflictingIdError, JobLookupError
@@ -22,7 +24,7 @@ try:
         create_engine,
         select,
     )
-    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.exc import IntegrityError, SQLAlchemyError
     from sqlalchemy.sql.expression import null
 except ImportError as exc:  # pragma: nocover
     raise ImportError("SQLAlchemyJobStore requires SQLAlchemy installed") from exc
@@ -90,6 +92,8 @@ class SQLAlchemyJobStore(BaseJobStore):
             schema=tableschema,
         )
         self._build_statements()
+        # (thread ident, connection) while the scheduler's pass runs (_pass_batch)
+        self._batch = None
         self._sqlite = (
             _sqlite_fast.SQLiteStatements(self.engine, self.jobs_t)
             if _sqlite_fast.supports(self.engine)
@@ -193,8 +197,7 @@ class SQLAlchemyJobStore(BaseJobStore):
                 "p_next_run_time": next_run_time,
                 "p_job_state": job_state,
             }
-            with self.engine.begin() as connection:
-                rowcount = connection.execute(self._update_stmt, params).rowcount
+            rowcount = self._write(self._update_stmt, params)
         if rowcount == 0:
             raise JobLookupError(job.id)
 
@@ -202,10 +205,49 @@ class SQLAlchemyJobStore(BaseJobStore):
         if self._sqlite:
             rowcount = self._sqlite.write(self._sqlite.delete, (job_id,))
         else:
-            with self.engine.begin() as connection:
-                rowcount = connection.execute(self._delete_stmt, {"p_id": job_id}).rowcount
+            rowcount = self._write(self._delete_stmt, {"p_id": job_id})
         if rowcount == 0:
             raise JobLookupError(job_id)
+
+    def _write(self, statement, params):
+        """One data-changing statement: in the current pass's transaction when this
+        thread runs one (see _pass_batch), else in its own. The row count."""
+        batch = self._batch
+        if batch is not None and batch[0] == threading.get_ident():
+            try:
+                return batch[1].execute(statement, params).rowcount
+            except SQLAlchemyError:
+                self._batch_failed = True
+                raise
+        with self.engine.begin() as connection:
+            return connection.execute(statement, params).rowcount
+
+    @contextmanager
+    def _pass_batch(self):
+        """
+        The scheduler's loop runs its updates and removals of this store's due jobs
+        inside this block: one transaction (and, on a database file, one wait for the
+        disk) per pass instead of one per job. If it cannot be committed, or one of its
+        statements failed, it is rolled back and the block's exit raises; the
+        scheduler then hands none of this store's runs of the pass to an executor:
+        those jobs are still due in the table and run, once, in a later pass.
+        """
+        if self._sqlite:
+            with self._sqlite.batch():
+                yield
+            return
+
+        with self.engine.begin() as connection:
+            self._batch_failed = False
+            self._batch = (threading.get_ident(), connection)
+            try:
+                yield
+                if self._batch_failed:
+                    raise _sqlite_fast.BatchFailed(
+                        "a statement of the batch failed; rolled back"
+                    )
+            finally:
+                self._batch = None
 
     def remove_all_jobs(self):
         with self.engine.begin() as connection:

@@ -5,7 +5,7 @@ import warnings
 import weakref
 from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping, MutableMapping
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from itertools import groupby
 from operator import itemgetter
 
@@ -1462,14 +1462,41 @@ class BaseScheduler(metaclass=ABCMeta):
 
                 continue
 
-            for job in due_jobs:
-                try:
-                    self._collect_job_run(
-                        job, jobstore_alias, jobstore, now, runs, removed
-                    )
-                except Exception as exc:
-                    if failure is None:
-                        failure = exc
+            # A store that offers it takes the pass's changes in one transaction
+            # (_pass_batch). If that fails, none of its runs go ahead: its jobs are
+            # still due there and run in a later pass, which takes them one by one,
+            # so that a job that keeps failing does not hold the others back.
+            unbatched = self.__dict__.setdefault("_unbatched_stores", set())
+            batch = getattr(jobstore, "_pass_batch", None) if due_jobs else None
+            if jobstore_alias in unbatched:
+                batch = None
+            runs_before, removed_before = len(runs), len(removed)
+            store_failure = None
+            try:
+                with batch() if batch is not None else nullcontext():
+                    for job in due_jobs:
+                        try:
+                            self._collect_job_run(
+                                job, jobstore_alias, jobstore, now, runs, removed
+                            )
+                        except Exception as exc:
+                            if store_failure is None:
+                                store_failure = exc
+            except Exception as exc:
+                del runs[runs_before:]
+                del removed[removed_before:]
+                unbatched.add(jobstore_alias)
+                self._logger.warning(
+                    "Error saving the changes of this pass to job store %r: %s",
+                    jobstore_alias,
+                    exc,
+                )
+                store_failure = store_failure or exc
+            else:
+                if store_failure is None and due_jobs:
+                    unbatched.discard(jobstore_alias)
+            if failure is None:
+                failure = store_failure
 
             jobstore_next_run_time = jobstore.get_next_run_time()
             if jobstore_next_run_time and (
