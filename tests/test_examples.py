@@ -99,3 +99,28 @@ def test_configure_forms_give_the_same_scheduler():
         assert f"{method}: jobs in store 'other': ['parked']" in lines
         assert f"{method}: job 'where' ran in another process: True" in lines
     assert lines[-1] == "Done."
+
+
+def test_jobs_in_an_sqlite_file_survive_a_new_scheduler(tmp_path):
+    pytest.importorskip("sqlalchemy")
+    path = str(tmp_path / "jobs.sqlite")
+    # Two processes, as two runs of an application would be.
+    first = _run_with_args("persistence_sqlite.py", path)
+    assert "jobs in the file: ['ticker']" in first
+    assert "ran ticker: tick" in first
+    second = _run_with_args("persistence_sqlite.py", path)
+    assert "jobs in the file: ['ticker']" in second
+    assert "ran ticker: tick" in second
+    assert second[-1] == "Done."
+
+
+def _run_with_args(name, *args):
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=EXAMPLES,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()

@@ -128,7 +128,14 @@ def _missed_event(job, jobstore_alias, run_time, logger):
     if lateness <= timedelta(seconds=job.misfire_grace_time):
         return None
 
-    logger.warning('Run time of job "%s" was missed by %s', job, lateness)
+    # APScheduler's message, then which setting decided it.
+    logger.warning(
+        'Run time of job "%s" was missed by %s (more than its misfire_grace_time of '
+        "%s s; a larger value, or None, lets late runs go ahead)",
+        job,
+        lateness,
+        job.misfire_grace_time,
+    )
     return JobExecutionEvent(EVENT_JOB_MISSED, job.id, jobstore_alias, run_time)
 
 

@@ -162,10 +162,14 @@ class ZooKeeperJobStore(BaseJobStore):
         self._ensure_paths()
         records = []
         unrestorable = []
+        # ctime has millisecond resolution: nodes created in the same millisecond are
+        # told apart by their creation transaction, which ZooKeeper numbers in order.
+        creation_order = {}
         for node_name in self.client.get_children(self.path):
             try:
                 content, stat = self.client.get(self._node_path(node_name))
                 document = pickle.loads(content)
+                creation_order[node_name] = stat.czxid
                 records.append(
                     {
                         "job_id": node_name,
@@ -186,6 +190,7 @@ class ZooKeeperJobStore(BaseJobStore):
             key=lambda record: (
                 record["job"].next_run_time or _PAUSED_SORT_KEY,
                 record["creation_time"],
+                creation_order[record["job_id"]],
             )
         )
         return records
