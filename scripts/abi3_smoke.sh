@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the built abi3 wheel into virtual environments of other CPython versions
-# than .venv's and runs scripts/abi3_smoke.py in each: the stable-ABI extension must
-# load and work on every CPython the wheel claims (3.9 and newer).
+# than .venv's and runs scripts/abi3_smoke.py in each, then part of our test suite
+# (the files in TESTS, which need no framework and do not compare with APScheduler
+# run by another interpreter): the stable-ABI extension must load and work on every
+# CPython the wheel claims (3.9 and newer).
 #
 # Usage: bash scripts/abi3_smoke.sh [PYTHON...]
 #   PYTHON  interpreters to try; by default the oldest and the newest CPython >= 3.9
@@ -20,6 +22,14 @@ cd "$ROOT"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_PROGRESS_BAR=off
 VENV_PY="$ROOT/.venv/bin/python"
 WORK="$ROOT/target/abi3-smoke"
+TESTS=(
+    tests/test_native_paths.py
+    tests/test_schedulers_api.py
+    tests/test_triggers_behaviour.py
+    tests/test_memory_jobstore.py
+)
+# The test tools, pinned as in requirements-dev.txt.
+TEST_TOOLS=(pytest==8.4.2 pytest-timeout==2.4.0 pytz==2026.3)
 
 wheels=("$ROOT"/target/wheels-dev/*-abi3-*.whl)
 if [[ ${#wheels[@]} -ne 1 || ! -f "${wheels[0]}" ]]; then
@@ -79,10 +89,13 @@ for minor in "${minors[@]}"; do
     # The wheel with its dependency (tzlocal, in the newest version for that
     # interpreter), then the wheel alone again so that a rebuilt wheel of the same
     # version replaces the one installed.
-    "$env_dir/bin/python" -m pip install -q "$wheel"
+    "$env_dir/bin/python" -m pip install -q "$wheel" "${TEST_TOOLS[@]}"
     "$env_dir/bin/python" -m pip install -q --no-deps --force-reinstall "$wheel"
     # From outside the checkout, so that only the installed copy can be imported;
     # warnings our package causes on newer interpreters (deprecations) fail the run.
     (cd / && "$env_dir/bin/python" -I -W error "$ROOT/scripts/abi3_smoke.py")
+    # The package comes from the environment's site-packages (it lives under
+    # python/, which is not on the path from the checkout's root).
+    "$env_dir/bin/python" -m pytest -q -p no:cacheprovider "${TESTS[@]}"
 done
 echo "abi3_smoke: ok on CPython ${minors[*]}"
