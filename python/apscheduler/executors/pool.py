@@ -9,6 +9,7 @@ _threadpool``) whose threads are named, started and stopped as those of a
 
 import concurrent.futures
 import multiprocessing
+import os
 from abc import abstractmethod
 from concurrent.futures.process import BrokenProcessPool
 
@@ -142,6 +143,16 @@ class ThreadPoolExecutor(BasePoolExecutor):
         return None
 
 
+def _process_exists(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
 class ProcessPoolExecutor(BasePoolExecutor):
     """
     An executor that runs jobs in a concurrent.futures process pool.
@@ -164,15 +175,26 @@ class ProcessPoolExecutor(BasePoolExecutor):
         super().__init__(pool)
 
     def _do_submit_job(self, job, run_times):
+        if not self._workers_alive():
+            # A worker is gone and concurrent.futures has not noticed yet: a job
+            # submitted there would fail with BrokenProcessPool once it does.
+            self._replace_pool()
         try:
             super()._do_submit_job(job, run_times)
         except BrokenProcessPool:
             # A worker process died (killed, out of memory): start a new pool of the
             # same size and submit there.
-            self._logger.warning(
-                "Process pool is broken; replacing pool with a fresh instance"
-            )
-            self._pool = self._pool.__class__(
-                self._pool._max_workers, **self.pool_kwargs
-            )
+            self._replace_pool()
             super()._do_submit_job(job, run_times)
+
+    def _replace_pool(self):
+        self._logger.warning(
+            "Process pool is broken; replacing pool with a fresh instance"
+        )
+        self._pool = self._pool.__class__(self._pool._max_workers, **self.pool_kwargs)
+
+    def _workers_alive(self):
+        """Whether every worker process the pool started still exists (a killed
+        worker that has already been reaped no longer does)."""
+        processes = getattr(self._pool, "_processes", None) or {}
+        return all(_process_exists(pid) for pid in list(processes))
