@@ -327,3 +327,40 @@ def test_job_arguments_reach_the_callable(native):
 
     run_scenario(native, add_jobs, 6)
     assert sorted(received, key=len) == sorted([((1, 2), {"k": 3}), ((), {})], key=len)
+
+
+def test_batch_submission_reports_what_submit_job_raises():
+    """ThreadPoolExecutor._submit_batch (the scheduler's path) gives, per run, the
+    exception submit_job() raises for the same run, or None."""
+    from apscheduler.executors.base import MaxInstancesReachedError
+
+    release = threading.Event()
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    try:
+        executor = scheduler._lookup_executor("default")
+        busy = scheduler.add_job(release.wait, "interval", hours=1, args=[WAIT], id="busy")
+        free = scheduler.add_job(answer, "interval", hours=1, args=[1], id="free")
+        now = [datetime.now(UTC)]
+        outcomes = executor._submit_batch(
+            [(busy, executor, now, "default"), (busy, executor, now, "default"),
+             (free, executor, now, "default")]
+        )
+        assert outcomes[0] is None and outcomes[2] is None
+        assert isinstance(outcomes[1], MaxInstancesReachedError)
+        with pytest.raises(MaxInstancesReachedError) as raised:
+            executor.submit_job(busy, now)
+        assert str(outcomes[1]) == str(raised.value)
+        release.set()
+        wait_for(lambda: "busy" not in executor._instances and "free" not in executor._instances)
+
+        executor._pool.shutdown(wait=True)
+        outcomes = executor._submit_batch([(free, executor, now, "default")])
+        with pytest.raises(RuntimeError) as raised:
+            executor.submit_job(free, now)
+        assert type(outcomes[0]) is RuntimeError
+        assert str(outcomes[0]) == str(raised.value) == "cannot schedule new futures after shutdown"
+        assert executor._instances.get("free", 0) == 0
+    finally:
+        release.set()
+        scheduler.shutdown()

@@ -12,8 +12,11 @@ use std::num::NonZeroUsize;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::exceptions::PyException;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList, PyTuple};
 
+use super::report::acquire_without_convoy;
 use super::run::NativeRun;
 use crate::executor::{Closed, Submitted, Worker, WorkerPool};
 
@@ -89,6 +92,24 @@ fn log_callback_error(job: &Bound<'_, PyAny>, error: PyErr) {
     }
 }
 
+/// The Python objects `submit_runs` needs.
+struct SubmissionNames {
+    max_instances_error: Py<PyAny>,
+    broken_pool: Py<PyAny>,
+    threadpool_module: Py<PyAny>,
+}
+
+fn submission_names(py: Python<'_>) -> PyResult<&SubmissionNames> {
+    static NAMES: PyOnceLock<SubmissionNames> = PyOnceLock::new();
+    NAMES.get_or_try_init(py, || {
+        Ok(SubmissionNames {
+            max_instances_error: py.import("apscheduler.executors.base")?.getattr("MaxInstancesReachedError")?.unbind(),
+            broken_pool: py.import("concurrent.futures.thread")?.getattr("BrokenThreadPool")?.unbind(),
+            threadpool_module: py.import("apscheduler.executors._threadpool")?.unbind().into_any(),
+        })
+    })
+}
+
 /// The queue of a `ThreadPoolExecutor`, and the count of its workers.
 #[pyclass(frozen, module = "apscheduler._core", name = "ThreadPool")]
 pub struct PyThreadPool {
@@ -100,6 +121,54 @@ pub struct PyThreadPool {
 }
 
 impl PyThreadPool {
+    /// One job of `submit_runs`, with the executor's lock held.
+    #[allow(clippy::too_many_arguments)]
+    fn submit_counted<'py>(
+        &self,
+        py: Python<'py>,
+        pool: &Bound<'py, PyAny>,
+        executor: &Bound<'py, PyAny>,
+        instances: &Bound<'py, PyAny>,
+        job: &Bound<'py, PyAny>,
+        run_times: &Bound<'py, PyAny>,
+        logger: &Bound<'py, PyAny>,
+        names: &SubmissionNames,
+    ) -> PyResult<()> {
+        let job_id = job.getattr(intern!(py, "id"))?;
+        let count = instances.get_item(&job_id)?;
+        if count.ge(job.getattr(intern!(py, "max_instances"))?)? {
+            return Err(PyErr::from_value(names.max_instances_error.bind(py).call1((job,))?));
+        }
+        let shutdown_lock = pool.getattr(intern!(py, "_shutdown_lock"))?;
+        acquire_without_convoy(&shutdown_lock)?;
+        let queued = (|| -> PyResult<()> {
+            let broken = pool.getattr(intern!(py, "_broken"))?;
+            if broken.is_truthy()? {
+                return Err(PyErr::from_value(names.broken_pool.bind(py).call1((broken,))?));
+            }
+            if pool.getattr(intern!(py, "_shutdown"))?.is_truthy()? {
+                return Err(PyRuntimeError::new_err("cannot schedule new futures after shutdown"));
+            }
+            if names.threadpool_module.bind(py).getattr(intern!(py, "_exiting"))?.is_truthy()? {
+                return Err(PyRuntimeError::new_err("cannot schedule new futures after interpreter shutdown"));
+            }
+            let run = NativeRun {
+                job: job.clone().unbind(),
+                jobstore_alias: job.getattr(intern!(py, "_jobstore_alias"))?.unbind(),
+                run_times: run_times.clone().unbind(),
+                logger: logger.clone().unbind(),
+            };
+            let item = WorkItem { executor: executor.clone().unbind(), job: job.clone().unbind(), work: Work::Run(run) };
+            if let Some(index) = self.queue(item)? {
+                pool.call_method1(intern!(py, "_start_worker"), (index,))?;
+            }
+            Ok(())
+        })();
+        shutdown_lock.call_method0(intern!(py, "release"))?;
+        queued?;
+        instances.set_item(&job_id, count.add(1)?)
+    }
+
     fn queue(&self, item: WorkItem) -> PyResult<Option<usize>> {
         match self.pool.submit(item) {
             Ok(Submitted::Queued) => Ok(None),
@@ -145,6 +214,41 @@ impl PyThreadPool {
     ) -> PyResult<Option<usize>> {
         let run = NativeRun { job: job.clone_ref(py), jobstore_alias, run_times, logger };
         self.queue(WorkItem { executor, job, work: Work::Run(run) })
+    }
+
+    /// What `ThreadPoolExecutor._submit_batch` does when the worker runs `run_job`'s
+    /// work natively: for each `(job, executor, run_times, jobstore_alias)` of `runs`,
+    /// `executor.submit_job(job, run_times)` with its `max_instances` check and count
+    /// under the executor's lock, and the submission under `pool`'s lock (`pool` is
+    /// the Python `ThreadPoolExecutor` this queue belongs to). Returns, for each,
+    /// `None` or the exception `submit_job` would have raised.
+    fn submit_runs<'py>(
+        &self,
+        py: Python<'py>,
+        pool: &Bound<'py, PyAny>,
+        executor: &Bound<'py, PyAny>,
+        runs: &Bound<'py, PyList>,
+        logger: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let names = submission_names(py)?;
+        let lock = executor.getattr(intern!(py, "_lock"))?;
+        let instances = executor.getattr(intern!(py, "_instances"))?;
+        let outcomes = PyList::empty(py);
+        for run in runs.iter() {
+            let job = run.get_item(0)?;
+            let run_times = run.get_item(2)?;
+            acquire_without_convoy(&lock)?;
+            let submitted = self.submit_counted(py, pool, executor, &instances, &job, &run_times, logger, names);
+            lock.call_method0(intern!(py, "release"))?;
+            match submitted {
+                Ok(()) => outcomes.append(py.None())?,
+                // What submit_job raises is reported per job, as the Python loop does;
+                // anything else (KeyboardInterrupt) ends the batch.
+                Err(error) if error.is_instance_of::<PyException>(py) => outcomes.append(error.into_value(py))?,
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(outcomes)
     }
 
     /// A handle whose `run` is the target of a new worker thread.

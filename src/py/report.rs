@@ -99,7 +99,7 @@ fn release_instance(executor: &Bound<'_, PyAny>, job_id: &Bound<'_, PyAny>) -> P
 /// lock and the GIL back and forth at every job, with a context switch each way; on
 /// two cores that convoy halved the pool's throughput. Trying without blocking, and
 /// letting the GIL go between tries, keeps the lock only in hands that hold the GIL.
-fn acquire_without_convoy(lock: &Bound<'_, PyAny>) -> PyResult<()> {
+pub fn acquire_without_convoy(lock: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = lock.py();
     let acquire = intern!(py, "acquire");
     loop {

@@ -17,11 +17,7 @@ from datetime import datetime
 
 from apscheduler.executors import _threadpool
 from apscheduler.executors import base as _base
-from apscheduler.executors.base import (
-    BaseExecutor,
-    MaxInstancesReachedError,
-    run_job,
-)
+from apscheduler.executors.base import BaseExecutor, run_job
 
 # The run_job whose work the native pool can do itself (see _runs_natively).
 _library_run_job = run_job
@@ -114,26 +110,10 @@ class ThreadPoolExecutor(BasePoolExecutor):
         ):
             return [self._submit_one(job, run_times) for job, _, run_times, _ in runs]
 
-        outcomes = []
-        logger = self._logger
-        instances = self._instances
-        lock = self._lock
-        submit_run = pool._submit_run
-        for job, _, run_times, _ in runs:
-            # The lock is taken for each job, not for the batch: workers reporting a
-            # finished run need it too, and a batch of thousands would stall them.
-            try:
-                with lock:
-                    job_id = job.id
-                    if instances[job_id] >= job.max_instances:
-                        raise MaxInstancesReachedError(job)
-                    submit_run(self, job, job._jobstore_alias, run_times, logger)
-                    instances[job_id] += 1
-            except Exception as exc:
-                outcomes.append(exc)
-            else:
-                outcomes.append(None)
-        return outcomes
+        # The native queue does the whole loop: per job, the max_instances check and
+        # count under this executor's lock (taken per job, not for the batch: workers
+        # reporting a finished run need it too) and the submission under the pool's.
+        return pool._queue.submit_runs(pool, self, runs, self._logger)
 
     def _submit_one(self, job, run_times):
         try:
