@@ -364,3 +364,17 @@ def test_batch_submission_reports_what_submit_job_raises():
     finally:
         release.set()
         scheduler.shutdown()
+
+
+def test_batch_submission_to_an_executor_that_cannot_take_it_reports_each_run():
+    # An executor that was never started has no lock: every run gets the error,
+    # and the batch itself does not raise (the pass goes on with other executors).
+    executor = ThreadPoolExecutor(2)
+    scheduler = BackgroundScheduler(timezone=UTC)
+    job = scheduler.add_job(answer, "date", run_date=datetime.now(UTC), args=[1])
+    job._jobstore_alias = "default"
+    now = [datetime.now(UTC)]
+    outcomes = executor._submit_batch([(job, executor, now, "default")] * 2)
+    assert len(outcomes) == 2
+    assert all(isinstance(outcome, Exception) for outcome in outcomes)
+    executor.shutdown()

@@ -231,15 +231,28 @@ impl PyThreadPool {
         logger: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
         let names = submission_names(py)?;
-        let lock = executor.getattr(intern!(py, "_lock"))?;
-        let instances = executor.getattr(intern!(py, "_instances"))?;
+        // Read once; a failure to read them is every run's outcome, as submit_job
+        // would fail for each.
+        let (lock, instances) = match (executor.getattr(intern!(py, "_lock")), executor.getattr(intern!(py, "_instances"))) {
+            (Ok(lock), Ok(instances)) => (lock, instances),
+            (Err(error), _) | (_, Err(error)) => {
+                let outcomes = PyList::empty(py);
+                let error = error.into_value(py);
+                for _ in runs.iter() {
+                    outcomes.append(&error)?;
+                }
+                return Ok(outcomes);
+            }
+        };
         let outcomes = PyList::empty(py);
         for run in runs.iter() {
             let job = run.get_item(0)?;
             let run_times = run.get_item(2)?;
-            acquire_without_convoy(&lock)?;
-            let submitted = self.submit_counted(py, pool, executor, &instances, &job, &run_times, logger, names);
-            lock.call_method0(intern!(py, "release"))?;
+            let submitted = acquire_without_convoy(&lock).and_then(|()| {
+                let submitted = self.submit_counted(py, pool, executor, &instances, &job, &run_times, logger, names);
+                let released = lock.call_method0(intern!(py, "release")).map(drop);
+                submitted.and(released)
+            });
             match submitted {
                 Ok(()) => outcomes.append(py.None())?,
                 // What submit_job raises is reported per job, as the Python loop does;
