@@ -41,7 +41,7 @@ impl WorkItem {
     fn call<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         match &self.work {
             Work::Call { func, args } => func.bind(py).call1(args.bind(py)),
-            Work::Run(run) => Ok(run.run(py)?.into_any()),
+            Work::Run(run) => Ok(run.run(py, self.job.bind(py))?.into_any()),
         }
     }
 
@@ -153,7 +153,6 @@ impl PyThreadPool {
                 return Err(PyRuntimeError::new_err("cannot schedule new futures after interpreter shutdown"));
             }
             let run = NativeRun {
-                job: job.clone().unbind(),
                 jobstore_alias: job.getattr(intern!(py, "_jobstore_alias"))?.unbind(),
                 run_times: run_times.clone().unbind(),
                 logger: logger.clone().unbind(),
@@ -205,14 +204,13 @@ impl PyThreadPool {
     /// natively by the worker; otherwise as `submit`.
     fn submit_run(
         &self,
-        py: Python<'_>,
         executor: Py<PyAny>,
         job: Py<PyAny>,
         jobstore_alias: Py<PyAny>,
         run_times: Py<PyAny>,
         logger: Py<PyAny>,
     ) -> PyResult<Option<usize>> {
-        let run = NativeRun { job: job.clone_ref(py), jobstore_alias, run_times, logger };
+        let run = NativeRun { jobstore_alias, run_times, logger };
         self.queue(WorkItem { executor, job, work: Work::Run(run) })
     }
 

@@ -44,9 +44,9 @@ fn executed_event<'py>(
     Ok(event)
 }
 
-/// One submission: `run_job(job, jobstore_alias, run_times, logger)`.
+/// One submission: `run_job(job, jobstore_alias, run_times, logger)`, the job being
+/// the work item's.
 pub struct NativeRun {
-    pub job: Py<PyAny>,
     pub jobstore_alias: Py<PyAny>,
     pub run_times: Py<PyAny>,
     pub logger: Py<PyAny>,
@@ -93,9 +93,8 @@ fn surely_in_time(run_time: &Bound<'_, PyAny>, grace: &Bound<'_, PyAny>) -> bool
 
 impl NativeRun {
     /// Runs the job once per run time and returns the events, as `run_job` does.
-    pub fn run<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    pub fn run<'py>(&self, py: Python<'py>, job: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
         let helpers = helpers(py)?;
-        let job = self.job.bind(py);
         let alias = self.jobstore_alias.bind(py);
         let logger = self.logger.bind(py);
         let events = PyList::empty(py);

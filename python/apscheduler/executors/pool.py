@@ -19,7 +19,7 @@ from apscheduler.executors import _threadpool
 from apscheduler.executors import base as _base
 from apscheduler.executors.base import BaseExecutor, run_job
 
-# The run_job whose work the native pool can do itself (see _runs_natively).
+# The run_job whose work the native pool can do itself (see _runs_natively()).
 _library_run_job = run_job
 
 
@@ -86,10 +86,8 @@ class ThreadPoolExecutor(BasePoolExecutor):
             return super()._do_submit_job(job, run_times)
 
         # The same call as BasePoolExecutor's, without a future: the worker reports to
-        # _run_job_success / _run_job_error itself. Unless run_job or the executors'
-        # clock has been replaced (as tests do), the worker does run_job's work
-        # natively.
-        if run_job is _library_run_job and _base.datetime is datetime:
+        # _run_job_success / _run_job_error itself.
+        if _runs_natively():
             pool._submit_run(self, job, job._jobstore_alias, run_times, self._logger)
         else:
             args = (job, job._jobstore_alias, run_times, self._logger.name)
@@ -99,28 +97,25 @@ class ThreadPoolExecutor(BasePoolExecutor):
     def _submit_batch(self, runs):
         """
         What ``submit_job(job, run_times)`` does for each ``(job, executor, run_times,
-        jobstore_alias)`` of ``runs``, without a method call per layer. Returns, for
-        each, ``None`` or the exception ``submit_job`` would raise.
+        jobstore_alias)`` of ``runs``, done by the native queue. Returns, for each,
+        ``None`` or the exception ``submit_job`` would raise; or ``None`` instead of a
+        list when the worker would not run ``run_job``'s work natively, for the caller
+        to call ``submit_job`` itself.
         """
         pool = self._pool
-        if not (
-            isinstance(pool, _threadpool.ThreadPoolExecutor)
-            and run_job is _library_run_job
-            and _base.datetime is datetime
-        ):
-            return [self._submit_one(job, run_times) for job, _, run_times, _ in runs]
+        if not (isinstance(pool, _threadpool.ThreadPoolExecutor) and _runs_natively()):
+            return None
 
-        # The native queue does the whole loop: per job, the max_instances check and
-        # count under this executor's lock (taken per job, not for the batch: workers
-        # reporting a finished run need it too) and the submission under the pool's.
+        # Per job, the max_instances check and count under this executor's lock (taken
+        # per job, not for the batch: workers reporting a finished run need it too)
+        # and the submission under the pool's.
         return pool._queue.submit_runs(pool, self, runs, self._logger)
 
-    def _submit_one(self, job, run_times):
-        try:
-            self.submit_job(job, run_times)
-        except BaseException as exc:
-            return exc
-        return None
+
+def _runs_natively():
+    """Whether a worker does run_job's work natively: neither run_job nor the
+    executors' clock has been replaced (as tests do)."""
+    return run_job is _library_run_job and _base.datetime is datetime
 
 
 def _process_exists(pid):

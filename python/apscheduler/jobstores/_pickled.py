@@ -7,6 +7,7 @@ read by the other.
 import pickle
 
 from apscheduler.job import Job
+from apscheduler.util import datetime_to_utc_timestamp, utc_timestamp_to_datetime
 
 
 def dump_job(job, protocol):
@@ -33,3 +34,28 @@ def restore_job(store, state):
 def log_unrestorable(store, job_id):
     """Log the exception being handled as the reason ``job_id`` is dropped."""
     store._logger.exception('Unable to restore job "%s" -- removing it', job_id)
+
+
+# The stores that read every record to answer a query (ZooKeeper, etcd) keep each job
+# as a record with its "next_run_time" (a UTC timestamp, None when paused) and the
+# restored "job", in run time order.
+
+
+def due_jobs_of(records, now):
+    """The jobs of ``records`` due at ``now``, in the records' order."""
+    timestamp = datetime_to_utc_timestamp(now)
+    return [
+        record["job"]
+        for record in records
+        if record["next_run_time"] is not None and record["next_run_time"] <= timestamp
+    ]
+
+
+def next_run_time_of(records):
+    """The earliest next run time of ``records`` (``None`` if all are paused)."""
+    run_times = [
+        record["next_run_time"]
+        for record in records
+        if record["next_run_time"] is not None
+    ]
+    return utc_timestamp_to_datetime(min(run_times)) if run_times else None

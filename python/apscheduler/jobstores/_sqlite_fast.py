@@ -85,11 +85,7 @@ class SQLiteStatements:
                 # Back to the pool, which rolls back anything left open.
                 connection.close()
 
-        if self._pid != os.getpid():
-            # A forked child must not share its parent's connection (nor its lock).
-            self._lock = threading.Lock()
-            self._connection = None
-            self._pid = os.getpid()
+        self._leave_parent_connection()
         with self._lock:
             if self._connection is None:
                 self._connection = self._engine.raw_connection()
@@ -101,6 +97,13 @@ class SQLiteStatements:
                 # Anything but a rejected row may have left the connection unusable.
                 self._release()
                 raise
+
+    def _leave_parent_connection(self):
+        if self._pid != os.getpid():
+            # A forked child must not share its parent's connection (nor its lock).
+            self._lock = threading.Lock()
+            self._connection = None
+            self._pid = os.getpid()
 
     def _on(self, connection, work, sql, params, in_batch=False):
         try:
@@ -126,10 +129,7 @@ class SQLiteStatements:
         connection wait for it, so that none of them commits the batch halfway.
         """
         if self._shared:
-            if self._pid != os.getpid():
-                self._lock = threading.Lock()
-                self._connection = None
-                self._pid = os.getpid()
+            self._leave_parent_connection()
             self._lock.acquire()
             try:
                 if self._connection is None:

@@ -2,12 +2,16 @@ import pickle
 import warnings
 from datetime import datetime, timezone
 
-from apscheduler.jobstores._pickled import log_unrestorable, restore_job
+from apscheduler.jobstores._pickled import (
+    due_jobs_of,
+    log_unrestorable,
+    next_run_time_of,
+    restore_job,
+)
 from apscheduler.jobstores.base import BaseJobStore, ConflictingIdError, JobLookupError
 from apscheduler.util import (
     datetime_to_utc_timestamp,
     maybe_ref,
-    utc_timestamp_to_datetime,
 )
 
 # Fail at import time, with a hint, when the library is missing.
@@ -86,21 +90,10 @@ class EtcdJobStore(BaseJobStore):
             return None
 
     def get_due_jobs(self, now):
-        timestamp = datetime_to_utc_timestamp(now)
-        return [
-            record["job"]
-            for record in self._get_jobs()
-            if record["next_run_time"] is not None
-            and record["next_run_time"] <= timestamp
-        ]
+        return due_jobs_of(self._get_jobs(), now)
 
     def get_next_run_time(self):
-        run_times = [
-            record["next_run_time"]
-            for record in self._get_jobs()
-            if record["next_run_time"] is not None
-        ]
-        return utc_timestamp_to_datetime(min(run_times)) if run_times else None
+        return next_run_time_of(self._get_jobs())
 
     def get_all_jobs(self):
         jobs = [record["job"] for record in self._get_jobs()]

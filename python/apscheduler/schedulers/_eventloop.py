@@ -16,6 +16,7 @@ and ``shutdown()`` called on the loop's own thread (from a job or a listener) ta
 effect before it returns.
 """
 
+from abc import abstractmethod
 from threading import Lock
 
 from apscheduler.schedulers import SchedulerNotRunningError
@@ -116,24 +117,26 @@ class EventLoopScheduler(BaseScheduler):
             return self.jobstore_retry_interval
 
     #
-    # What a subclass provides
+    # What a subclass provides (for its loop: asyncio's, Tornado's IOLoop, Twisted's
+    # reactor)
     #
 
+    @abstractmethod
     def _call_in_loop(self, func, *args):
         """Call ``func(*args)`` soon on the loop's thread; callable from any thread."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _in_loop_thread(self):
         """Whether the calling thread is the one running the loop."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _loop_is_running(self):
         """Whether the loop runs (in some thread), so that callbacks handed to it run."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _start_timer(self, wait_seconds):
         """Call :meth:`wakeup` after ``wait_seconds`` (``None``: never)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _stop_timer(self):
-        raise NotImplementedError
+        """Cancel the timer :meth:`_start_timer` set, if any."""

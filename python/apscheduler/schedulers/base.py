@@ -1156,18 +1156,21 @@ class BaseScheduler(metaclass=ABCMeta):
                 # thread sees a job that is neither pending nor stored.
                 batch = self._pending_jobs
                 self._pending_jobs = []
-                stored = _PendingJobStorer(self)
+                now = datetime.now(self.timezone)
+                stored = []
                 for index, (job, jobstore_alias, replace_existing) in enumerate(batch):
                     try:
-                        stored.store(job, jobstore_alias, replace_existing)
+                        _complete_job(self, job, now)
+                        self._store_job(job, jobstore_alias, replace_existing)
                     except BaseException as exc:
                         # Left pending, as it was, with those after it.
                         self._pending_jobs[:0] = batch[index:]
                         failure = exc
                         break
+                    stored.append((job, jobstore_alias))
 
             listened = self._listened_codes()
-            for job, jobstore_alias in stored.jobs:
+            for job, jobstore_alias in stored:
                 self._job_added(job, jobstore_alias, listened)
 
             if failure is not None:
@@ -1432,22 +1435,18 @@ class BaseScheduler(metaclass=ABCMeta):
         next_wakeup_time = None
         failure = None
         for jobstore_alias, jobstore in self._jobstores.items():
+            native = _collects_natively(jobstore)
             try:
-                if _collects_natively(jobstore):
+                if native:
                     # Due jobs the native path does not take are handed back to
                     # _collect_job_run() in their turn.
-                    def python_path(job, jobstore_alias=jobstore_alias, jobstore=jobstore):
-                        self._collect_job_run(
-                            job, jobstore_alias, jobstore, now, runs, removed
-                        )
-
-                    native_failure = _collect_due_runs_natively(
+                    store_failure = _collect_due_runs_natively(
                         jobstore, now, jobstore_alias, self._executors, Job, runs,
-                        removed, python_path,
+                        removed,
+                        lambda job: self._collect_job_run(
+                            job, jobstore_alias, jobstore, now, runs, removed
+                        ),
                     )
-                    if failure is None:
-                        failure = native_failure
-                    due_jobs = ()
                 else:
                     due_jobs = jobstore.get_due_jobs(now)
             except Exception as e:
@@ -1462,39 +1461,10 @@ class BaseScheduler(metaclass=ABCMeta):
 
                 continue
 
-            # A store that offers it takes the pass's changes in one transaction
-            # (_pass_batch). If that fails, none of its runs go ahead: its jobs are
-            # still due there and run in a later pass, which takes them one by one,
-            # so that a job that keeps failing does not hold the others back.
-            unbatched = self.__dict__.setdefault("_unbatched_stores", set())
-            batch = getattr(jobstore, "_pass_batch", None) if due_jobs else None
-            if jobstore_alias in unbatched:
-                batch = None
-            runs_before, removed_before = len(runs), len(removed)
-            store_failure = None
-            try:
-                with batch() if batch is not None else nullcontext():
-                    for job in due_jobs:
-                        try:
-                            self._collect_job_run(
-                                job, jobstore_alias, jobstore, now, runs, removed
-                            )
-                        except Exception as exc:
-                            if store_failure is None:
-                                store_failure = exc
-            except Exception as exc:
-                del runs[runs_before:]
-                del removed[removed_before:]
-                unbatched.add(jobstore_alias)
-                self._logger.warning(
-                    "Error saving the changes of this pass to job store %r: %s",
-                    jobstore_alias,
-                    exc,
+            if not native:
+                store_failure = self._collect_store_runs(
+                    jobstore_alias, jobstore, due_jobs, now, runs, removed
                 )
-                store_failure = store_failure or exc
-            else:
-                if store_failure is None and due_jobs:
-                    unbatched.discard(jobstore_alias)
             if failure is None:
                 failure = store_failure
 
@@ -1505,6 +1475,47 @@ class BaseScheduler(metaclass=ABCMeta):
                 next_wakeup_time = jobstore_next_run_time.astimezone(self.timezone)
 
         return next_wakeup_time, failure
+
+    def _collect_store_runs(self, jobstore_alias, jobstore, due_jobs, now, runs, removed):
+        """
+        Phase 1 for the due jobs of one store, through _collect_job_run(). Returns the
+        first exception raised (``None`` if there was none).
+
+        A store that offers it takes the pass's changes in one transaction
+        (``_pass_batch``). If that fails, none of its runs go ahead: its jobs are
+        still due there and run in a later pass, which takes them one by one, so that
+        a job that keeps failing does not hold the others back.
+        """
+        unbatched = self.__dict__.setdefault("_unbatched_stores", set())
+        batch = getattr(jobstore, "_pass_batch", None)
+        if not due_jobs or jobstore_alias in unbatched:
+            batch = None
+        runs_before, removed_before = len(runs), len(removed)
+        store_failure = None
+        try:
+            with batch() if batch is not None else nullcontext():
+                for job in due_jobs:
+                    try:
+                        self._collect_job_run(
+                            job, jobstore_alias, jobstore, now, runs, removed
+                        )
+                    except Exception as exc:
+                        if store_failure is None:
+                            store_failure = exc
+        except Exception as exc:
+            del runs[runs_before:]
+            del removed[removed_before:]
+            unbatched.add(jobstore_alias)
+            self._logger.warning(
+                "Error saving the changes of this pass to job store %r: %s",
+                jobstore_alias,
+                exc,
+            )
+            return store_failure or exc
+
+        if store_failure is None and due_jobs:
+            unbatched.discard(jobstore_alias)
+        return store_failure
 
     def _collect_job_run(self, job, jobstore_alias, jobstore, now, runs, removed):
         """Phase 1 for one due job: queue its run, then reschedule or remove it."""
@@ -1626,23 +1637,6 @@ class BaseScheduler(metaclass=ABCMeta):
         return wait_seconds
 
 
-class _PendingJobStorer:
-    """
-    Completes and stores the pending jobs of a start(), with the job store lock held:
-    what _real_add_job() does, minus the events (sent after the lock is let go).
-    """
-
-    def __init__(self, scheduler):
-        self.scheduler = scheduler
-        self.now = datetime.now(scheduler.timezone)
-        self.jobs = []
-
-    def store(self, job, jobstore_alias, replace_existing):
-        _complete_job(self.scheduler, job, self.now)
-        self.scheduler._store_job(job, jobstore_alias, replace_existing)
-        self.jobs.append((job, jobstore_alias))
-
-
 def _complete_job(scheduler, job, now=None):
     """
     What a job gets when it enters its store: the scheduler's job defaults for the
@@ -1707,8 +1701,10 @@ def _submit_batch(executor, runs):
     if type(executor) is ThreadPoolExecutor and not (
         _SUBMIT_METHODS & executor.__dict__.keys()
     ):
-        # The same submissions with the executor's and the pool's locks taken once.
-        return executor._submit_batch(runs)
+        # The same submissions, done by the native queue when it can.
+        outcomes = executor._submit_batch(runs)
+        if outcomes is not None:
+            return outcomes
 
     outcomes = []
     for job, _, run_times, _ in runs:
