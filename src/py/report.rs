@@ -88,7 +88,24 @@ fn release_instance(executor: &Bound<'_, PyAny>, job_id: &Bound<'_, PyAny>) -> P
         }
     })();
     lock.call_method0(intern!(py, "release"))?;
-    counted
+    counted?;
+    notify_run_watchers(job_id)
+}
+
+/// `apscheduler._runwatch.released(job_id)`, when a shared job store waits for runs
+/// to end (its registry is not empty); see that module.
+fn notify_run_watchers(job_id: &Bound<'_, PyAny>) -> PyResult<()> {
+    static RUNWATCH: PyOnceLock<(Py<PyDict>, Py<PyAny>)> = PyOnceLock::new();
+    let py = job_id.py();
+    let (watchers, released) = RUNWATCH.get_or_try_init(py, || -> PyResult<_> {
+        let module = py.import("apscheduler._runwatch")?;
+        Ok((module.getattr("watchers")?.cast_into::<PyDict>()?.unbind(), module.getattr("released")?.unbind()))
+    })?;
+    if watchers.bind(py).is_empty() {
+        return Ok(());
+    }
+    released.bind(py).call1((job_id,))?;
+    Ok(())
 }
 
 /// Takes a Python lock without ever holding it while waiting for the GIL.

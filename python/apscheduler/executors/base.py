@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from traceback import format_tb
 
+from apscheduler import _runwatch
 from apscheduler.events import (
     EVENT_JOB_ERROR,
     EVENT_JOB_EXECUTED,
@@ -94,6 +95,8 @@ class BaseExecutor(metaclass=ABCMeta):
             self._instances[job_id] -= 1
             if self._instances[job_id] == 0:
                 del self._instances[job_id]
+        if _runwatch.watchers:
+            _runwatch.released(job_id)
 
     def _run_job_success(self, job_id, events):
         """

@@ -29,7 +29,7 @@ try:
 except ImportError as exc:  # pragma: nocover
     raise ImportError("SQLAlchemyJobStore requires SQLAlchemy installed") from exc
 
-from apscheduler.jobstores import _sqlite_fast
+from apscheduler.jobstores import _shared, _sqlite_fast
 
 
 class SQLAlchemyJobStore(BaseJobStore):
@@ -52,6 +52,14 @@ class SQLAlchemyJobStore(BaseJobStore):
         the table should be
     :param dict engine_options: keyword arguments to :func:`~sqlalchemy.create_engine`
         (ignored if ``engine`` is given)
+    :param bool shared: let several scheduler processes, on any hosts, use this
+        store at once, each run being executed by one of them (PostgreSQL, MySQL 8,
+        MariaDB 10.6); see ``docs/shared-stores.md``. Not in APScheduler 3.
+    :param float lease_seconds: in shared mode, how long a process that stops
+        renewing its lease (it died) keeps its claims
+    :param float poll_seconds: in shared mode, how often each process reads the
+        table even without a notification (default: 10 on PostgreSQL, which notifies
+        changes, 1 elsewhere)
 
     The table has APScheduler 3.x's layout (``id``, ``next_run_time`` as a UTC
     timestamp, ``job_state`` as the pickled job), so either package reads the other's.
@@ -69,8 +77,12 @@ class SQLAlchemyJobStore(BaseJobStore):
         pickle_protocol=pickle.HIGHEST_PROTOCOL,
         tableschema=None,
         engine_options=None,
+        shared=False,
+        lease_seconds=_shared.DEFAULT_LEASE_SECONDS,
+        poll_seconds=None,
     ):
         super().__init__()
+        sharing = _shared.SharingOptions(shared, lease_seconds, poll_seconds)
         self.pickle_protocol = pickle_protocol
         metadata = maybe_ref(metadata) or MetaData()
 
@@ -99,6 +111,12 @@ class SQLAlchemyJobStore(BaseJobStore):
             if _sqlite_fast.supports(self.engine)
             else None
         )
+        self._sharing = None
+        if sharing.enabled:
+            from apscheduler.jobstores._shared_sql import SQLSharing
+
+            self._sharing = SQLSharing(self, sharing, tablename, metadata, tableschema)
+            self._sqlite = None
 
     def _build_statements(self):
         c = self.jobs_t.c
@@ -132,7 +150,22 @@ class SQLAlchemyJobStore(BaseJobStore):
 
     def start(self, scheduler, alias):
         super().start(scheduler, alias)
-        self.jobs_t.create(self.engine, checkfirst=True)
+        if self._sharing is not None:
+            self._sharing.start()
+        else:
+            self.jobs_t.create(self.engine, checkfirst=True)
+
+    # Shared mode: the scheduler claims due jobs (see _shared) instead of reading them.
+
+    @property
+    def _claims_due_jobs(self):
+        return self._sharing is not None
+
+    def _claim_due_jobs(self, now):
+        return self._sharing.claim(now)
+
+    def _next_wakeup_time(self, now):
+        return self._sharing.next_wakeup_time(now)
 
     def lookup_job(self, job_id):
         if self._sqlite:
@@ -143,7 +176,10 @@ class SQLAlchemyJobStore(BaseJobStore):
                 job_state = connection.execute(
                     self._lookup_stmt, {"p_id": job_id}
                 ).scalar()
-        return self._reconstitute_job(job_state) if job_state else None
+        job = self._reconstitute_job(job_state) if job_state else None
+        if job is not None and self._sharing is not None:
+            self._sharing.remember_read(job)
+        return job
 
     def get_due_jobs(self, now):
         timestamp = datetime_to_utc_timestamp(now)
@@ -175,7 +211,10 @@ class SQLAlchemyJobStore(BaseJobStore):
         next_run_time = datetime_to_utc_timestamp(job.next_run_time)
         job_state = dump_job(job, self.pickle_protocol)
         try:
-            if self._sqlite:
+            if self._sharing is not None:
+                row = {"id": job.id, "next_run_time": next_run_time, "job_state": job_state}
+                self._sharing.add_job(job, row)
+            elif self._sqlite:
                 params = (job.id, next_run_time, job_state)
                 self._sqlite.write(self._sqlite.insert, params)
             else:
@@ -186,6 +225,11 @@ class SQLAlchemyJobStore(BaseJobStore):
             raise ConflictingIdError(job.id) from None
 
     def update_job(self, job):
+        if self._sharing is not None:
+            if self._sharing.in_claim:
+                return self._sharing.claimed_write(job, remove=False)
+            return self._sharing.update_job(job)
+
         next_run_time = datetime_to_utc_timestamp(job.next_run_time)
         job_state = dump_job(job, self.pickle_protocol)
         if self._sqlite:
@@ -202,6 +246,11 @@ class SQLAlchemyJobStore(BaseJobStore):
             raise JobLookupError(job.id)
 
     def remove_job(self, job_id):
+        if self._sharing is not None:
+            if self._sharing.in_claim:
+                return self._sharing.claimed_remove(job_id)
+            return self._sharing.remove_job(job_id)
+
         if self._sqlite:
             rowcount = self._sqlite.write(self._sqlite.delete, (job_id,))
         else:
@@ -250,10 +299,14 @@ class SQLAlchemyJobStore(BaseJobStore):
                 self._batch = None
 
     def remove_all_jobs(self):
+        if self._sharing is not None:
+            return self._sharing.remove_all_jobs()
         with self.engine.begin() as connection:
             connection.execute(self.jobs_t.delete())
 
     def shutdown(self):
+        if self._sharing is not None:
+            self._sharing.shutdown()
         if self._sqlite:
             self._sqlite.close()
         self.engine.dispose()

@@ -64,7 +64,15 @@ def sliced_pass(scheduler):
                     gone = True  # removed during an earlier slice
                     break
 
-                if paged:
+                if getattr(jobstore, "_claims_due_jobs", False):
+                    # A shared store's claim is one transaction: taken in one slice.
+                    runs = []
+                    removed = []
+                    failure = failure or scheduler._collect_claimed_runs(
+                        jobstore_alias, jobstore, now, runs, removed
+                    )
+                    due_jobs = ()
+                elif paged:
                     due_jobs, cursor = jobstore._due_page(now, cursor, PAGE_SIZE)
                 else:
                     due_jobs = jobstore.get_due_jobs(now)
@@ -82,6 +90,10 @@ def sliced_pass(scheduler):
                 break
             finally:
                 lock.release()
+
+            if getattr(jobstore, "_claims_due_jobs", False):
+                _finish_slice(scheduler, runs, removed)
+                break
 
             # Our own list: each job is let go once processed, so that a burst of
             # jobs that are finished is freed a slice at a time, not all at the end.
@@ -141,7 +153,10 @@ def sliced_pass(scheduler):
             if scheduler._jobstores.get(jobstore_alias) is not jobstore:
                 continue
 
-            jobstore_next_run_time = jobstore.get_next_run_time()
+            if getattr(jobstore, "_claims_due_jobs", False):
+                jobstore_next_run_time = jobstore._next_wakeup_time(now)
+            else:
+                jobstore_next_run_time = jobstore.get_next_run_time()
         finally:
             lock.release()
 

@@ -17,6 +17,7 @@ from threading import TIMEOUT_MAX, Lock, RLock
 
 from tzlocal import get_localzone
 
+from apscheduler import _runwatch
 from apscheduler._core import collect_due_runs as _collect_due_runs_natively
 from apscheduler.events import (
     EVENT_ALL,
@@ -41,6 +42,7 @@ from apscheduler.events import (
 from apscheduler.executors.base import BaseExecutor, MaxInstancesReachedError
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
+from apscheduler.jobstores import _shared
 from apscheduler.jobstores.base import BaseJobStore, ConflictingIdError, JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers import (
@@ -1436,8 +1438,14 @@ class BaseScheduler(metaclass=ABCMeta):
         failure = None
         for jobstore_alias, jobstore in self._jobstores.items():
             native = _collects_natively(jobstore)
+            claims = getattr(jobstore, "_claims_due_jobs", False)
             try:
-                if native:
+                if claims:
+                    store_failure = self._collect_claimed_runs(
+                        jobstore_alias, jobstore, now, runs, removed
+                    )
+                    jobstore_next_run_time = jobstore._next_wakeup_time(now)
+                elif native:
                     # Due jobs the native path does not take are handed back to
                     # _collect_job_run() in their turn.
                     store_failure = _collect_due_runs_natively(
@@ -1461,14 +1469,15 @@ class BaseScheduler(metaclass=ABCMeta):
 
                 continue
 
-            if not native:
+            if not (native or claims):
                 store_failure = self._collect_store_runs(
                     jobstore_alias, jobstore, due_jobs, now, runs, removed
                 )
             if failure is None:
                 failure = store_failure
 
-            jobstore_next_run_time = jobstore.get_next_run_time()
+            if not claims:
+                jobstore_next_run_time = jobstore.get_next_run_time()
             if jobstore_next_run_time and (
                 next_wakeup_time is None or jobstore_next_run_time < next_wakeup_time
             ):
@@ -1516,6 +1525,46 @@ class BaseScheduler(metaclass=ABCMeta):
         if store_failure is None and due_jobs:
             unbatched.discard(jobstore_alias)
         return store_failure
+
+    def _collect_claimed_runs(self, jobstore_alias, jobstore, now, runs, removed):
+        """
+        Phase 1 for a store that several processes share (see
+        ``apscheduler.jobstores._shared``): the due jobs this process claimed go
+        through _collect_job_run(), whose writes the store makes conditional on no
+        other process having taken the job. Once the claim is committed, only the
+        runs it won go ahead; a run that the other processes' instances hold back
+        is reported as over ``max_instances``. Returns the first exception raised by
+        a job (``None`` if there was none); a failure of the claim itself propagates.
+        """
+        claimed_runs = []
+        claimed_removed = []
+        failure = None
+        with jobstore._claim_due_jobs(now) as claim:
+            for job in claim.jobs:
+                try:
+                    self._collect_job_run(
+                        job, jobstore_alias, jobstore, now, claimed_runs, claimed_removed
+                    )
+                except Exception as exc:
+                    if failure is None:
+                        failure = exc
+
+        outcomes = claim.outcomes
+        queued = set()
+        for job, executor, run_times, alias in claimed_runs:
+            outcome = outcomes.get(job.id)
+            if outcome == _shared.RUN:
+                runs.append((job, executor, run_times, alias))
+                queued.add(job.id)
+            elif outcome == _shared.BUSY:
+                runs.append((job, _shared.INSTANCES_BUSY_ELSEWHERE, run_times, alias))
+        removed.extend(
+            item for item in claimed_removed if outcomes.get(item[0]) != _shared.LOST
+        )
+        # A run reserved for a job that went without one (its executor is missing).
+        for key_job_id in {job_id for _, job_id in claim.reserved} - queued:
+            _runwatch.released(key_job_id)
+        return failure
 
     def _collect_job_run(self, job, jobstore_alias, jobstore, now, runs, removed):
         """Phase 1 for one due job: queue its run, then reschedule or remove it."""
@@ -1608,6 +1657,13 @@ class BaseScheduler(metaclass=ABCMeta):
                         job.executor,
                         exc_info=error,
                     )
+                if error is not None and _runwatch.watchers:
+                    # A run reserved in a shared store that will not take place.
+                    store = self._jobstores.get(jobstore_alias)
+                    if executor is not _shared.INSTANCES_BUSY_ELSEWHERE and getattr(
+                        store, "_claims_due_jobs", False
+                    ):
+                        _runwatch.released(job.id)
 
         return events
 

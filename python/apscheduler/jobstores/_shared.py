@@ -1,0 +1,214 @@
+"""
+What the job stores that several scheduler processes may share have in common.
+
+In shared mode (``shared=True`` on ``SQLAlchemyJobStore`` and ``RedisJobStore``) any
+number of processes, on one host or several, run a scheduler against the same store.
+The scheduler's pass does not read and rewrite due jobs as it does for a store of its
+own; it *claims* them (``_claim_due_jobs``):
+
+- A claim advances a due job to its next run time (or removes it) only if the job is
+  still where the pass read it: the write is conditional on the next run time read
+  (compare-and-set), inside a row lock where the database has one. Of two processes
+  that read the same due job, one writes and runs it; the other's write matches
+  nothing and it drops the run. That is what makes each run happen once.
+- Due jobs are spread over the live processes: each process claims the jobs that
+  rendezvous hashing of the job ID over the live members assigns to it, and any job
+  that has stayed due for longer than the lease (its owner died, or is paused).
+- Each process keeps a membership entry alive with a heartbeat, stamped with the
+  database server's clock; an entry whose lease ran out no longer counts.
+- Each run that goes ahead is recorded with a lease, which the process renews while
+  the run lasts and deletes when it ends (``apscheduler._runwatch``). Counting a job's
+  live records gives its running instances across all processes, against
+  ``max_instances``. A record whose lease ran out belongs to a process that died:
+  it is logged and deleted, and that run is not run again.
+- Writes made through the scheduler's API publish a notification (PostgreSQL
+  ``NOTIFY``, Redis ``PUBLISH``) that wakes the other processes at once; each also
+  looks at the store every ``poll_seconds`` in case one was missed.
+
+This module holds the backend-neutral parts: the options, who owns which job, the
+record of one pass's claims and the background thread that keeps the leases.
+"""
+
+import os
+import queue
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from hashlib import blake2b
+
+from apscheduler.executors.base import MaxInstancesReachedError
+from apscheduler.util import asbool
+
+#: what became of a claimed job's run
+RUN = "run"  # the job was advanced and its run reserved: submit it
+BUSY = "busy"  # advanced, but max_instances runs are going on across the processes
+LOST = "lost"  # another process had already taken it: drop the run
+
+DEFAULT_LEASE_SECONDS = 10.0
+#: how often a process that gets notifications looks at the store anyway
+POLL_WITH_NOTIFICATIONS = 10.0
+#: the same for a backend without notifications (changes must show within a second)
+POLL_WITHOUT_NOTIFICATIONS = 1.0
+
+
+class SharingOptions:
+    """The shared-mode options of a store, checked as the store's constructor gets
+    them (from code, or as strings from a configuration file)."""
+
+    def __init__(self, shared, lease_seconds, poll_seconds):
+        self.enabled = asbool(shared)
+        self.lease_seconds = float(lease_seconds)
+        if not self.lease_seconds > 0:
+            raise ValueError("lease_seconds must be a positive number")
+        self.poll_seconds = None if poll_seconds is None else float(poll_seconds)
+        if self.poll_seconds is not None and not self.poll_seconds > 0:
+            raise ValueError("poll_seconds must be a positive number")
+
+
+def new_member_id():
+    """An ID for this process's scheduler, unique across hosts and restarts, that
+    says where it runs (it appears in the logs of the other processes)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_of(job_id, members):
+    """
+    The member that should run ``job_id``: rendezvous hashing, so that every process
+    with the same view of the members agrees, and a member joining or leaving moves
+    only its own share of the jobs. BLAKE2b is stable across processes (unlike
+    ``hash()``, which Python salts per process) and, unlike a CRC, mixes the member
+    and the job ID well enough that each member gets an even share.
+    """
+    key = b"\0" + job_id.encode("utf-8", "surrogatepass")
+    return max(members, key=lambda member: (_score(member, key), member))
+
+
+def _score(member, key):
+    return blake2b(member.encode() + key, digest_size=8).digest()
+
+
+class PassClaim:
+    """The due jobs a pass claimed from one shared store, and the outcome of each."""
+
+    def __init__(self):
+        #: the claimed jobs, by next run time
+        self.jobs = []
+        #: job ID -> RUN, BUSY or LOST, for each job the pass advanced or removed
+        self.outcomes = {}
+        #: (run record key, job ID) of each run reserved by this pass
+        self.reserved = []
+
+
+class InstancesBusyElsewhere:
+    """
+    Stands in for the executor of a run that the other processes' running instances
+    hold back: submitting to it fails as a full executor does, so the scheduler logs
+    and reports it as it does a run over ``max_instances`` in one process.
+    """
+
+    def submit_job(self, job, run_times):
+        raise MaxInstancesReachedError(job)
+
+
+INSTANCES_BUSY_ELSEWHERE = InstancesBusyElsewhere()
+
+
+def utc_datetime_like(timestamp, like):
+    """``timestamp`` as an aware datetime in the time zone of ``like`` (UTC if
+    ``like`` is None)."""
+    if timestamp is None:
+        return None
+    moment = datetime.fromtimestamp(timestamp, timezone.utc)
+    return moment.astimezone(like.tzinfo) if like is not None else moment
+
+
+class LeaseKeeper:
+    """
+    The background thread of a shared store. It renews this process's membership and
+    the leases of its running records every quarter lease, deletes the records of
+    runs that ended here (promptly, as ``max_instances`` waits on them), and clears
+    what dead processes left behind. The backend supplies ``heartbeat()`` and
+    ``delete_run_records(keys)``; a failure is logged and retried at the next beat.
+    """
+
+    def __init__(self, backend, lease_seconds, logger):
+        self._backend = backend
+        self._interval = max(lease_seconds / 4, 0.05)
+        self._logger = logger
+        self._ended = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = None
+
+    def start(self):
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, name="APScheduler-shared-store", daemon=True
+        )
+        self._thread.start()
+
+    def run_ended(self, key):
+        """Called from the thread where a run ended; the record goes soon after."""
+        self._ended.put(key)
+
+    def stop(self):
+        """Stops the thread, deleting the records of runs that ended meanwhile."""
+        self._stop.set()
+        self._ended.put(None)
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+        self._thread = None
+        self._delete_ended(self._drain(None))
+
+    def _run(self):
+        next_beat = 0.0
+        while not self._stop.is_set():
+            try:
+                first = self._ended.get(timeout=max(next_beat - time.monotonic(), 0))
+            except queue.Empty:
+                first = None
+            self._delete_ended(self._drain(first))
+            if time.monotonic() >= next_beat and not self._stop.is_set():
+                try:
+                    self._backend.heartbeat()
+                except Exception as exc:
+                    self._logger.warning("Could not renew this scheduler's lease: %s", exc)
+                next_beat = time.monotonic() + self._interval
+
+    def _drain(self, first):
+        keys = [] if first is None else [first]
+        while True:
+            try:
+                key = self._ended.get_nowait()
+            except queue.Empty:
+                return keys
+            if key is not None:
+                keys.append(key)
+
+    def _delete_ended(self, keys):
+        if not keys:
+            return
+        try:
+            self._backend.delete_run_records(keys)
+        except Exception as exc:
+            # Left to expire with the lease, which is no longer renewed for them.
+            self._logger.warning("Could not delete the records of ended runs: %s", exc)
+
+
+def log_orphaned_run(logger, job_id, member, run_time):
+    logger.warning(
+        'Run of job "%s" scheduled at %s was claimed by scheduler %s, whose lease '
+        "expired before the run was reported as finished; it is not run again",
+        job_id,
+        utc_datetime_like(run_time, None) if run_time is not None else "an unknown time",
+        member,
+    )
+
+
+def is_running(scheduler):
+    """Whether ``scheduler`` processes jobs now (running, not paused)."""
+    from apscheduler.schedulers.base import STATE_RUNNING
+
+    return scheduler is not None and scheduler.state == STATE_RUNNING
+

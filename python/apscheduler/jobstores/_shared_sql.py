@@ -1,0 +1,468 @@
+"""
+Shared mode of ``SQLAlchemyJobStore`` (see ``_shared`` for the design).
+
+Beside the jobs table, whose layout stays APScheduler's, it keeps two tables:
+``<table>_schedulers`` (one row per live process: its ID and lease end) and
+``<table>_runs`` (one row per run going on: job ID, process, scheduled time, lease
+end). Lease times are the database server's clock, so the hosts' clocks never decide
+whether a lease has run out.
+
+A pass claims its due jobs in one transaction. It reads the due job IDs, keeps those
+this process owns (or that stayed due past the lease), and locks their rows with
+``SELECT ... FOR UPDATE SKIP LOCKED``: a row another process is claiming right now is
+skipped rather than waited for. Each job is then advanced with an ``UPDATE`` (or
+``DELETE``) conditional on the next run time the pass read, in a savepoint of its
+own, so that one failing job does not undo the others' claims.
+
+PostgreSQL wakes the other processes with ``NOTIFY`` when a job is added, changed or
+removed through the API (a listening connection per process, psycopg2 driver);
+MySQL and MariaDB (8.0 / 10.6 or later, for ``SKIP LOCKED``) have no notifications,
+so their processes look at the table every second.
+"""
+
+import select as select_module
+import threading
+import uuid
+from contextlib import contextmanager
+from functools import partial
+
+from sqlalchemy import Column, Float, Table, Unicode, and_, bindparam, select, text
+from sqlalchemy.sql.expression import null
+
+from apscheduler import _runwatch
+from apscheduler.jobstores import _shared
+from apscheduler.jobstores._pickled import dump_job
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.util import datetime_to_utc_timestamp, utc_timestamp_to_datetime
+
+#: the database server's clock, as a UTC timestamp, per dialect
+_SERVER_TIME = {
+    "postgresql": "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION)",
+    "mysql": "SELECT UNIX_TIMESTAMP(NOW(6))",
+    "mariadb": "SELECT UNIX_TIMESTAMP(NOW(6))",
+}
+#: due job IDs locked per statement (bounded so that no statement grows without end)
+_CHUNK = 500
+#: rows read to find this process's next wake-up
+_WAKEUP_SCAN = 256
+
+
+class SQLSharing:
+    def __init__(self, store, options, tablename, metadata, tableschema):
+        dialect = store.engine.dialect.name
+        if dialect not in _SERVER_TIME:
+            raise ValueError(
+                "shared=True needs a database with row locks that can be skipped "
+                f"(PostgreSQL, MySQL 8 or MariaDB 10.6), not {dialect}"
+            )
+        self._store = store
+        self._engine = store.engine
+        self._jobs = store.jobs_t
+        self._dialect = dialect
+        self.lease = options.lease_seconds
+        self._notifies = dialect == "postgresql"
+        self._poll = options.poll_seconds or (
+            _shared.POLL_WITH_NOTIFICATIONS
+            if self._notifies
+            else _shared.POLL_WITHOUT_NOTIFICATIONS
+        )
+        self._channel = tablename
+        self.members_t = Table(
+            f"{tablename}_schedulers",
+            metadata,
+            Column("member", Unicode(191), primary_key=True),
+            Column("lease_until", Float(25), nullable=False),
+            schema=tableschema,
+        )
+        self.runs_t = Table(
+            f"{tablename}_runs",
+            metadata,
+            Column("run_key", Unicode(64), primary_key=True),
+            Column("job_id", Unicode(191), nullable=False, index=True),
+            Column("member", Unicode(191), nullable=False),
+            Column("run_time", Float(25)),
+            Column("lease_until", Float(25), nullable=False),
+            schema=tableschema,
+        )
+        self.member = None
+        self._members = frozenset()
+        self._read_times = {}  # job ID -> next run time that lookup_job() read
+        self._claiming = None  # (thread ident, connection, claim, server time, counts)
+        self._keeper = None
+        self._listener = None
+        self._logger = store._logger
+
+    #
+    # Lifecycle
+    #
+
+    def start(self):
+        self._logger = self._store._logger
+        self._create_tables()
+        self.member = _shared.new_member_id()
+        self._members = frozenset((self.member,))
+        self._keeper = _shared.LeaseKeeper(self, self.lease, self._logger)
+        self._keeper.start()
+        if self._notifies:
+            self._listener = _Listener(self)
+            self._listener.start()
+
+    def shutdown(self):
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
+        if self._keeper is not None:
+            self._keeper.stop()
+            self._keeper = None
+        if self.member is not None:
+            # Leaving at once lets the others take this process's jobs now rather
+            # than when its lease runs out.
+            try:
+                with self._engine.begin() as connection:
+                    connection.execute(
+                        self.members_t.delete().where(self.members_t.c.member == self.member)
+                    )
+            except Exception as exc:
+                self._logger.warning("Could not leave the shared job store: %s", exc)
+
+    def _create_tables(self):
+        tables = [self._jobs, self.members_t, self.runs_t]
+        with self._engine.begin() as connection:
+            if self._dialect == "postgresql":
+                # Processes starting together would otherwise race to create them.
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
+                    {"name": self._channel},
+                )
+            for table in tables:
+                table.create(connection, checkfirst=True)
+
+    #
+    # A pass's claim
+    #
+
+    @property
+    def in_claim(self):
+        claiming = self._claiming
+        return claiming is not None and claiming[0] == threading.get_ident()
+
+    @contextmanager
+    def claim(self, now):
+        timestamp = datetime_to_utc_timestamp(now)
+        claim = _shared.PassClaim()
+        c = self._jobs.c
+        with self._engine.begin() as connection:
+            server_now = self._server_time(connection)
+            members = self._read_members(connection, server_now)
+            due = connection.execute(
+                select(c.id, c.next_run_time).where(c.next_run_time <= timestamp)
+            ).all()
+            overdue = timestamp - self.lease
+            wanted = [
+                job_id
+                for job_id, next_run_time in due
+                if next_run_time <= overdue or _shared.owner_of(job_id, members) == self.member
+            ]
+            rows = []
+            for start in range(0, len(wanted), _CHUNK):
+                rows += connection.execute(
+                    select(c.id, c.next_run_time, c.job_state)
+                    .where(c.id.in_(wanted[start : start + _CHUNK]), c.next_run_time <= timestamp)
+                    .with_for_update(skip_locked=True)
+                ).all()
+            rows.sort(key=lambda row: row[1])
+            claimed_times = {job_id: next_run_time for job_id, next_run_time, _ in rows}
+            counts = self._running_counts(connection, list(claimed_times), server_now)
+            claim.jobs = self._store._restore_rows(
+                [(job_id, job_state) for job_id, _, job_state in rows], connection
+            )
+            self._claiming = (
+                threading.get_ident(),
+                connection,
+                claim,
+                server_now,
+                counts,
+                claimed_times,
+            )
+            try:
+                yield claim
+            finally:
+                self._claiming = None
+
+        # Committed: from now on the end of each reserved run deletes its record.
+        for key, job_id in claim.reserved:
+            _runwatch.watch(job_id, partial(self._keeper.run_ended, key))
+
+    def claimed_write(self, job, remove):
+        """Advance (or remove) a claimed job, if it is still as the pass read it,
+        and reserve its run. Raises JobLookupError when another process took it."""
+        _, connection, claim, server_now, counts, claimed_times = self._claiming
+        c = self._jobs.c
+        read = claimed_times.get(job.id)
+        with connection.begin_nested():
+            where = and_(c.id == job.id, c.next_run_time == read)
+            if remove:
+                statement = self._jobs.delete().where(where)
+            else:
+                statement = (
+                    self._jobs.update()
+                    .where(where)
+                    .values(
+                        next_run_time=datetime_to_utc_timestamp(job.next_run_time),
+                        job_state=dump_job(job, self._store.pickle_protocol),
+                    )
+                )
+            if read is None or connection.execute(statement).rowcount == 0:
+                claim.outcomes[job.id] = _shared.LOST
+                raise JobLookupError(job.id)
+
+            if counts.get(job.id, 0) >= job.max_instances:
+                claim.outcomes[job.id] = _shared.BUSY
+                return
+            key = uuid.uuid4().hex
+            connection.execute(
+                self.runs_t.insert().values(
+                    run_key=key,
+                    job_id=job.id,
+                    member=self.member,
+                    run_time=read,
+                    lease_until=server_now + self.lease,
+                )
+            )
+        counts[job.id] = counts.get(job.id, 0) + 1
+        claim.outcomes[job.id] = _shared.RUN
+        claim.reserved.append((key, job.id))
+
+    def claimed_remove(self, job_id):
+        claim = self._claiming[2]
+        job = next((job for job in claim.jobs if job.id == job_id), None)
+        if job is None:
+            raise JobLookupError(job_id)
+        self.claimed_write(job, remove=True)
+
+    def _running_counts(self, connection, job_ids, server_now):
+        counts = {}
+        r = self.runs_t.c
+        for start in range(0, len(job_ids), _CHUNK):
+            rows = connection.execute(
+                select(r.job_id)
+                .where(r.job_id.in_(job_ids[start : start + _CHUNK]))
+                .where(r.lease_until > server_now)
+            )
+            for (job_id,) in rows:
+                counts[job_id] = counts.get(job_id, 0) + 1
+        return counts
+
+    def next_wakeup_time(self, now):
+        """When this process next has something to claim: its own jobs' next run
+        times, the others' plus the lease, and at the latest ``poll_seconds`` away."""
+        c = self._jobs.c
+        with self._engine.begin() as connection:
+            rows = connection.execute(
+                select(c.id, c.next_run_time)
+                .where(c.next_run_time != null())
+                .order_by(c.next_run_time)
+                .limit(_WAKEUP_SCAN)
+            ).all()
+        members = self._members | {self.member}
+        best = datetime_to_utc_timestamp(now) + self._poll
+        for job_id, next_run_time in rows:
+            if next_run_time >= best:
+                break
+            if _shared.owner_of(job_id, members) != self.member:
+                next_run_time += self.lease
+            best = min(best, next_run_time)
+        return utc_timestamp_to_datetime(best)
+
+    #
+    # Writes through the API
+    #
+
+    def remember_read(self, job):
+        if len(self._read_times) > 10_000:
+            self._read_times.clear()
+        self._read_times[job.id] = datetime_to_utc_timestamp(job.next_run_time)
+
+    def add_job(self, job, row):
+        with self._engine.begin() as connection:
+            connection.execute(self._store._insert_stmt, row)
+            self._notify(connection)
+
+    def update_job(self, job):
+        """
+        Writes ``job``. If a pass of some process advanced it since this process read
+        it, and the caller left the next run time as it was read, the advanced time is
+        kept: writing the old one back would run that time again.
+        """
+        c = self._jobs.c
+        read = self._read_times.pop(job.id, _MISSING)
+        with self._engine.begin() as connection:
+            current = connection.execute(
+                select(c.next_run_time).where(c.id == job.id).with_for_update()
+            ).first()
+            if current is None:
+                raise JobLookupError(job.id)
+
+            next_run_time = datetime_to_utc_timestamp(job.next_run_time)
+            if read is not _MISSING and next_run_time == read and current[0] != read:
+                job.next_run_time = _shared.utc_datetime_like(current[0], job.next_run_time)
+                next_run_time = current[0]
+            connection.execute(
+                self._store._update_stmt,
+                {
+                    "p_id": job.id,
+                    "p_next_run_time": next_run_time,
+                    "p_job_state": dump_job(job, self._store.pickle_protocol),
+                },
+            )
+            self._notify(connection)
+
+    def remove_job(self, job_id):
+        with self._engine.begin() as connection:
+            rowcount = connection.execute(
+                self._store._delete_stmt, {"p_id": job_id}
+            ).rowcount
+            self._notify(connection)
+        if rowcount == 0:
+            raise JobLookupError(job_id)
+
+    def remove_all_jobs(self):
+        with self._engine.begin() as connection:
+            connection.execute(self._jobs.delete())
+            self._notify(connection)
+
+    def _notify(self, connection):
+        if self._notifies:
+            connection.execute(
+                text("SELECT pg_notify(:channel, :member)"),
+                {"channel": self._channel, "member": self.member},
+            )
+
+    #
+    # The lease keeper's side (its own thread)
+    #
+
+    def heartbeat(self):
+        m = self.members_t.c
+        r = self.runs_t.c
+        with self._engine.begin() as connection:
+            server_now = self._server_time(connection)
+            until = server_now + self.lease
+            mine = m.member == self.member
+            if _shared.is_running(self._store._scheduler):
+                updated = connection.execute(
+                    self.members_t.update().where(mine).values(lease_until=until)
+                ).rowcount
+                if not updated:
+                    connection.execute(
+                        self.members_t.insert().values(member=self.member, lease_until=until)
+                    )
+            else:
+                # A paused or stopping scheduler takes no jobs: its share goes to the
+                # others.
+                connection.execute(self.members_t.delete().where(mine))
+            connection.execute(
+                self.runs_t.update().where(r.member == self.member).values(lease_until=until)
+            )
+            # Entries of processes gone for a whole lease are of no use to anyone.
+            connection.execute(
+                self.members_t.delete().where(m.lease_until < server_now - self.lease)
+            )
+            self._members = frozenset(self._read_members(connection, server_now))
+            expired = connection.execute(
+                select(r.run_key, r.job_id, r.member, r.run_time)
+                .where(r.lease_until <= server_now)
+                .limit(100)
+            ).all()
+
+        for key, job_id, member, run_time in expired:
+            with self._engine.begin() as connection:
+                deleted = connection.execute(
+                    self.runs_t.delete().where(
+                        r.run_key == key, r.lease_until <= bindparam("p_now")
+                    ),
+                    {"p_now": server_now},
+                ).rowcount
+            if deleted:  # only the process that deleted it tells
+                _shared.log_orphaned_run(self._logger, job_id, member, run_time)
+
+    def delete_run_records(self, keys):
+        with self._engine.begin() as connection:
+            connection.execute(self.runs_t.delete().where(self.runs_t.c.run_key.in_(keys)))
+
+    #
+    # Helpers
+    #
+
+    def _server_time(self, connection):
+        return float(connection.execute(text(_SERVER_TIME[self._dialect])).scalar())
+
+    def _read_members(self, connection, server_now):
+        m = self.members_t.c
+        live = connection.execute(
+            select(m.member).where(m.lease_until > server_now)
+        ).scalars()
+        return set(live) | {self.member}
+
+
+_MISSING = object()
+
+
+class _Listener:
+    """A connection LISTENing for the notifications of the other processes; each
+    one wakes this process's scheduler. Reconnects after a failure."""
+
+    def __init__(self, sharing):
+        self._sharing = sharing
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="APScheduler-shared-store-listener", daemon=True
+        )
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def _run(self):
+        sharing = self._sharing
+        while not self._stop.is_set():
+            raw = None
+            try:
+                raw = sharing._engine.raw_connection()
+                driver = raw.driver_connection
+                if not hasattr(driver, "notifies"):
+                    sharing._logger.info(
+                        "The database driver cannot wait for notifications; other "
+                        "processes' changes are seen every %s s",
+                        sharing._poll,
+                    )
+                    return
+                driver.autocommit = True
+                with driver.cursor() as cursor:
+                    cursor.execute(f'LISTEN "{sharing._channel}"')
+                self._wait(driver)
+            except Exception as exc:
+                sharing._logger.warning("Listening for job changes failed: %s", exc)
+                self._stop.wait(1)
+            finally:
+                if raw is not None:
+                    # Never handed back to the pool: it is still listening.
+                    raw.invalidate()
+
+    def _wait(self, driver):
+        sharing = self._sharing
+        while not self._stop.is_set():
+            readable, _, _ = select_module.select([driver], [], [], 0.5)
+            if not readable:
+                continue
+            driver.poll()
+            others = False
+            while driver.notifies:
+                if driver.notifies.pop(0).payload != sharing.member:
+                    others = True
+            if others and _shared.is_running(sharing._store._scheduler):
+                sharing._store._scheduler.wakeup()
