@@ -115,6 +115,44 @@ class InstancesBusyElsewhere:
 INSTANCES_BUSY_ELSEWHERE = InstancesBusyElsewhere()
 
 
+def wakeup_timestamp(scheduled, member, members, lease, latest):
+    """
+    When a process should next claim, from ``(job ID, next run time)`` pairs in run
+    time order: its own jobs at their time, the others' a lease later (when it would
+    take them over), and ``latest`` at the latest.
+    """
+    best = latest
+    for job_id, next_run_time in scheduled:
+        if next_run_time >= best:
+            break
+        if owner_of(job_id, members) != member:
+            next_run_time += lease
+        best = min(best, next_run_time)
+    return best
+
+
+class ReadTimes:
+    """
+    The next run time each job had when this process last read it through the API,
+    so that writing the job back can tell "the caller kept the time it read" from "the
+    caller set a time" (see the stores' update_job).
+    """
+
+    LIMIT = 10_000
+    MISSING = object()
+
+    def __init__(self):
+        self._times = {}
+
+    def remember(self, job_id, timestamp):
+        if len(self._times) >= self.LIMIT:
+            self._times.clear()
+        self._times[job_id] = timestamp
+
+    def pop(self, job_id):
+        return self._times.pop(job_id, self.MISSING)
+
+
 def utc_datetime_like(timestamp, like):
     """``timestamp`` as an aware datetime in the time zone of ``like`` (UTC if
     ``like`` is None)."""

@@ -86,7 +86,7 @@ class SQLSharing:
         )
         self.member = None
         self._members = frozenset()
-        self._read_times = {}  # job ID -> next run time that lookup_job() read
+        self._read_times = _shared.ReadTimes()
         self._claiming = None  # (thread ident, connection, claim, server time, counts)
         self._keeper = None
         self._listener = None
@@ -264,14 +264,10 @@ class SQLSharing:
                 .order_by(c.next_run_time)
                 .limit(_WAKEUP_SCAN)
             ).all()
-        members = self._members | {self.member}
-        best = datetime_to_utc_timestamp(now) + self._poll
-        for job_id, next_run_time in rows:
-            if next_run_time >= best:
-                break
-            if _shared.owner_of(job_id, members) != self.member:
-                next_run_time += self.lease
-            best = min(best, next_run_time)
+        latest = datetime_to_utc_timestamp(now) + self._poll
+        best = _shared.wakeup_timestamp(
+            rows, self.member, self._members | {self.member}, self.lease, latest
+        )
         return utc_timestamp_to_datetime(best)
 
     #
@@ -279,9 +275,7 @@ class SQLSharing:
     #
 
     def remember_read(self, job):
-        if len(self._read_times) > 10_000:
-            self._read_times.clear()
-        self._read_times[job.id] = datetime_to_utc_timestamp(job.next_run_time)
+        self._read_times.remember(job.id, datetime_to_utc_timestamp(job.next_run_time))
 
     def add_job(self, job, row):
         with self._engine.begin() as connection:
@@ -295,7 +289,7 @@ class SQLSharing:
         kept: writing the old one back would run that time again.
         """
         c = self._jobs.c
-        read = self._read_times.pop(job.id, _MISSING)
+        read = self._read_times.pop(job.id)
         with self._engine.begin() as connection:
             current = connection.execute(
                 select(c.next_run_time).where(c.id == job.id).with_for_update()
@@ -304,7 +298,7 @@ class SQLSharing:
                 raise JobLookupError(job.id)
 
             next_run_time = datetime_to_utc_timestamp(job.next_run_time)
-            if read is not _MISSING and next_run_time == read and current[0] != read:
+            if read is not _shared.ReadTimes.MISSING and next_run_time == read and current[0] != read:
                 job.next_run_time = _shared.utc_datetime_like(current[0], job.next_run_time)
                 next_run_time = current[0]
             connection.execute(
@@ -404,8 +398,6 @@ class SQLSharing:
         ).scalars()
         return set(live) | {self.member}
 
-
-_MISSING = object()
 
 
 class _Listener:

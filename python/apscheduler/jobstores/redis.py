@@ -1,6 +1,7 @@
 import pickle
 from datetime import datetime, timezone
 
+from apscheduler.jobstores import _shared
 from apscheduler.jobstores._pickled import dump_job, log_unrestorable, restore_job
 from apscheduler.jobstores.base import BaseJobStore, ConflictingIdError, JobLookupError
 from apscheduler.util import datetime_to_utc_timestamp, utc_timestamp_to_datetime
@@ -27,6 +28,13 @@ class RedisJobStore(BaseJobStore):
     :param str run_times_key: key to store the jobs' run times in
     :param int pickle_protocol: pickle protocol level to use (for serialization),
         defaults to the highest available
+    :param bool shared: let several scheduler processes, on any hosts, use this
+        store at once, each run being executed by one of them; see
+        ``docs/shared-stores.md``. Not in APScheduler 3.
+    :param float lease_seconds: in shared mode, how long a process that stops
+        renewing its lease (it died) keeps its claims
+    :param float poll_seconds: in shared mode, how often each process reads the
+        store even without a notification (default 10)
 
     Layout (APScheduler 3.x's): a hash ``jobs_key`` of job ID to pickled job, and a
     sorted set ``run_times_key`` of job ID scored by its next run time as a UTC
@@ -39,9 +47,13 @@ class RedisJobStore(BaseJobStore):
         jobs_key="apscheduler.jobs",
         run_times_key="apscheduler.run_times",
         pickle_protocol=pickle.HIGHEST_PROTOCOL,
+        shared=False,
+        lease_seconds=_shared.DEFAULT_LEASE_SECONDS,
+        poll_seconds=None,
         **connect_args,
     ):
         super().__init__()
+        sharing = _shared.SharingOptions(shared, lease_seconds, poll_seconds)
 
         if db is None:
             raise ValueError('The "db" parameter must not be empty')
@@ -54,10 +66,35 @@ class RedisJobStore(BaseJobStore):
         self.jobs_key = jobs_key
         self.run_times_key = run_times_key
         self.redis = Redis(db=int(db), **connect_args)
+        self._sharing = None
+        if sharing.enabled:
+            from apscheduler.jobstores._shared_redis import RedisSharing
+
+            self._sharing = RedisSharing(self, sharing)
+
+    def start(self, scheduler, alias):
+        super().start(scheduler, alias)
+        if self._sharing is not None:
+            self._sharing.start()
+
+    # Shared mode: the scheduler claims due jobs (see _shared) instead of reading them.
+
+    @property
+    def _claims_due_jobs(self):
+        return self._sharing is not None
+
+    def _claim_due_jobs(self, now):
+        return self._sharing.claim(now)
+
+    def _next_wakeup_time(self, now):
+        return self._sharing.next_wakeup_time(now)
 
     def lookup_job(self, job_id):
         job_state = self.redis.hget(self.jobs_key, job_id)
-        return self._reconstitute_job(job_state) if job_state else None
+        job = self._reconstitute_job(job_state) if job_state else None
+        if job is not None and self._sharing is not None:
+            self._sharing.remember_read(job)
+        return job
 
     def get_due_jobs(self, now):
         timestamp = datetime_to_utc_timestamp(now)
@@ -78,6 +115,9 @@ class RedisJobStore(BaseJobStore):
         return jobs
 
     def add_job(self, job):
+        if self._sharing is not None:
+            return self._sharing.add_job(job)
+
         if self.redis.hexists(self.jobs_key, job.id):
             raise ConflictingIdError(job.id)
 
@@ -91,6 +131,11 @@ class RedisJobStore(BaseJobStore):
             pipe.execute()
 
     def update_job(self, job):
+        if self._sharing is not None:
+            if self._sharing.in_claim:
+                return self._sharing.claimed_write(job, remove=False)
+            return self._sharing.update_job(job)
+
         if not self.redis.hexists(self.jobs_key, job.id):
             raise JobLookupError(job.id)
 
@@ -105,18 +150,28 @@ class RedisJobStore(BaseJobStore):
             pipe.execute()
 
     def remove_job(self, job_id):
+        if self._sharing is not None:
+            if self._sharing.in_claim:
+                return self._sharing.claimed_remove(job_id)
+            return self._sharing.remove_job(job_id)
+
         if not self.redis.hexists(self.jobs_key, job_id):
             raise JobLookupError(job_id)
 
         self._delete(job_id)
 
     def remove_all_jobs(self):
+        if self._sharing is not None:
+            return self._sharing.remove_all_jobs()
+
         with self.redis.pipeline() as pipe:
             pipe.delete(self.jobs_key)
             pipe.delete(self.run_times_key)
             pipe.execute()
 
     def shutdown(self):
+        if self._sharing is not None:
+            self._sharing.shutdown()
         self.redis.connection_pool.disconnect()
 
     def _delete(self, *job_ids):
