@@ -17,6 +17,7 @@ rendezvous hashing gives to another process, and prints its ID and the time it w
 added (``added <id> <timestamp>``).
 """
 
+import logging
 import os
 import sys
 import threading
@@ -103,6 +104,7 @@ def add_job_for_another(scheduler, store):
 
 
 def main():
+    logging.basicConfig(level=logging.WARNING, format="%(process)d %(name)s: %(message)s")
     spec, log_url, log_name, seconds = sys.argv[1:5]
     lease = float(sys.argv[sys.argv.index("--lease") + 1]) if "--lease" in sys.argv else 3.0
     open_log(log_url, log_name)

@@ -32,14 +32,18 @@ _WAKEUP_SCAN = 256
 
 # A run's record in the runs hash: "<scheduled time>\n<process>\n<job ID>" (the job
 # ID last: it is the only part that may contain a newline).
-_RUN_COUNTS = """
-local function live_run_counts(running, runs, now)
+_LUA_HELPERS = """
+-- Each job's runs going on in live processes (see the SQL store's _running_counts).
+local function live_run_counts(running, runs, schedulers, me, now)
     local counts = {}
     for _, key in ipairs(redis.call('ZRANGEBYSCORE', running, '(' .. now, '+inf')) do
         local info = redis.call('HGET', runs, key)
         if info then
-            local job_id = string.match(info, '^[^\\n]*\\n[^\\n]*\\n(.*)$')
-            counts[job_id] = (counts[job_id] or 0) + 1
+            local member, job_id = string.match(info, '^[^\\n]*\\n([^\\n]*)\\n(.*)$')
+            local lease_end = redis.call('ZSCORE', schedulers, member)
+            if member == me or (lease_end and tonumber(lease_end) > now) then
+                counts[job_id] = (counts[job_id] or 0) + 1
+            end
         end
     end
     return counts
@@ -50,14 +54,14 @@ local function server_now()
 end
 """
 
-# KEYS: jobs, run_times, running, runs
+# KEYS: jobs, run_times, running, runs, schedulers
 # ARGV: lease, member, then per job: id, score read, remove ("1"/"0"), new score
 #       ("" when paused), new state, max_instances, run key
 # Returns per job "run", "busy" or "lost".
-_COMMIT_CLAIM = _RUN_COUNTS + """
+_COMMIT_CLAIM = _LUA_HELPERS + """
 local now = server_now()
 local lease_until = now + tonumber(ARGV[1])
-local counts = live_run_counts(KEYS[3], KEYS[4], now)
+local counts = live_run_counts(KEYS[3], KEYS[4], KEYS[5], ARGV[2], now)
 local results = {}
 for i = 3, #ARGV, 7 do
     local id = ARGV[i]
@@ -90,21 +94,24 @@ end
 return results
 """
 
-# KEYS: schedulers, running, runs
-# ARGV: member, lease, active ("1"/"0"), then this process's run keys
-# Returns {live members, records of expired runs (deleted here)}.
-_HEARTBEAT = _RUN_COUNTS + """
+# KEYS: schedulers, running, runs, idle
+# ARGV: member, lease, takes jobs ("1"/"0"), then this process's run keys
+# Returns {live members, idle members, records of expired runs (deleted here)}.
+# An idle member (paused or stopping) is alive, so its runs count, but takes no jobs.
+_HEARTBEAT = _LUA_HELPERS + """
 local now = server_now()
 local lease = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
 if ARGV[3] == '1' then
-    redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
+    redis.call('ZREM', KEYS[4], ARGV[1])
 else
-    redis.call('ZREM', KEYS[1], ARGV[1])
+    redis.call('ZADD', KEYS[4], now + lease, ARGV[1])
 end
 for i = 4, #ARGV do
     redis.call('ZADD', KEYS[2], 'XX', now + lease, ARGV[i])
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - lease)
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - lease)
 local gone = {}
 for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)) do
     local info = redis.call('HGET', KEYS[3], key)
@@ -114,7 +121,11 @@ for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 
         table.insert(gone, info)
     end
 end
-return {redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf'), gone}
+return {
+    redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf'),
+    redis.call('ZRANGEBYSCORE', KEYS[4], '(' .. now, '+inf'),
+    gone,
+}
 """
 
 # KEYS: jobs, run_times; ARGV: id, state, score ("" when paused), channel, member
@@ -178,6 +189,7 @@ class RedisSharing:
         self._poll = options.poll_seconds or _shared.POLL_WITH_NOTIFICATIONS
         prefix = store.jobs_key
         self._members_key = f"{prefix}.schedulers"
+        self._idle_key = f"{prefix}.idle"
         self._running_key = f"{prefix}.running"
         self._runs_key = f"{prefix}.runs"
         self._channel = f"{prefix}.changes"
@@ -218,7 +230,10 @@ class RedisSharing:
             self._keeper = None
         if self.member is not None:
             try:
-                self._redis.zrem(self._members_key, self.member)
+                with self._redis.pipeline() as pipe:
+                    pipe.zrem(self._members_key, self.member)
+                    pipe.zrem(self._idle_key, self.member)
+                    pipe.execute()
             except Exception as exc:
                 self._logger.warning("Could not leave the shared job store: %s", exc)
 
@@ -300,6 +315,7 @@ class RedisSharing:
                 self._store.run_times_key,
                 self._running_key,
                 self._runs_key,
+                self._members_key,
             ],
             args=args,
         )
@@ -398,11 +414,12 @@ class RedisSharing:
         with self._my_runs_lock:
             mine = list(self._my_runs)
         active = "1" if _shared.is_running(self._store._scheduler) else "0"
-        live, gone = self._heartbeat(
-            keys=[self._members_key, self._running_key, self._runs_key],
+        live, idle, gone = self._heartbeat(
+            keys=[self._members_key, self._running_key, self._runs_key, self._idle_key],
             args=[self.member, self.lease, active, *mine],
         )
-        self._members = frozenset(_text(member) for member in live) | {self.member}
+        takers = {_text(member) for member in live} - {_text(member) for member in idle}
+        self._members = frozenset(takers | {self.member})
         for info in gone:
             run_time, member, job_id = _text(info).split("\n", 2)
             _shared.log_orphaned_run(self._logger, job_id, member, float(run_time))

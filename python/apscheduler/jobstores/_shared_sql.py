@@ -26,7 +26,7 @@ import uuid
 from contextlib import contextmanager
 from functools import partial
 
-from sqlalchemy import Column, Float, Table, Unicode, and_, bindparam, select, text
+from sqlalchemy import Boolean, Column, Float, Table, Unicode, and_, bindparam, select, text
 from sqlalchemy.sql.expression import null
 
 from apscheduler import _runwatch
@@ -72,6 +72,9 @@ class SQLSharing:
             metadata,
             Column("member", Unicode(191), primary_key=True),
             Column("lease_until", Float(25), nullable=False),
+            # False while the scheduler is paused or stopping: it is alive (its runs
+            # still count) but takes no jobs, which go to the others.
+            Column("takes_jobs", Boolean, nullable=False),
             schema=tableschema,
         )
         self.runs_t = Table(
@@ -153,7 +156,7 @@ class SQLSharing:
         c = self._jobs.c
         with self._engine.begin() as connection:
             server_now = self._server_time(connection)
-            members = self._read_members(connection, server_now)
+            live, members = self._read_members(connection, server_now)
             due = connection.execute(
                 select(c.id, c.next_run_time).where(c.next_run_time <= timestamp)
             ).all()
@@ -172,7 +175,7 @@ class SQLSharing:
                 ).all()
             rows.sort(key=lambda row: row[1])
             claimed_times = {job_id: next_run_time for job_id, next_run_time, _ in rows}
-            counts = self._running_counts(connection, list(claimed_times), server_now)
+            counts = self._running_counts(connection, list(claimed_times), server_now, live)
             claim.jobs = self._store._restore_rows(
                 [(job_id, job_state) for job_id, _, job_state in rows], connection
             )
@@ -240,14 +243,19 @@ class SQLSharing:
             raise JobLookupError(job_id)
         self.claimed_write(job, remove=True)
 
-    def _running_counts(self, connection, job_ids, server_now):
+    def _running_counts(self, connection, job_ids, server_now, live):
+        """Each job's runs going on in live processes. A record counts only while
+        its process is live as well: one claimed after that process's last
+        heartbeat outlives it, and must not hold back the run of the process
+        taking its jobs over."""
         counts = {}
+        live = list(live)
         r = self.runs_t.c
         for start in range(0, len(job_ids), _CHUNK):
             rows = connection.execute(
                 select(r.job_id)
                 .where(r.job_id.in_(job_ids[start : start + _CHUNK]))
-                .where(r.lease_until > server_now)
+                .where(r.lease_until > server_now, r.member.in_(live))
             )
             for (job_id,) in rows:
                 counts[job_id] = counts.get(job_id, 0) + 1
@@ -343,18 +351,18 @@ class SQLSharing:
             server_now = self._server_time(connection)
             until = server_now + self.lease
             mine = m.member == self.member
-            if _shared.is_running(self._store._scheduler):
-                updated = connection.execute(
-                    self.members_t.update().where(mine).values(lease_until=until)
-                ).rowcount
-                if not updated:
-                    connection.execute(
-                        self.members_t.insert().values(member=self.member, lease_until=until)
+            takes_jobs = _shared.is_running(self._store._scheduler)
+            updated = connection.execute(
+                self.members_t.update()
+                .where(mine)
+                .values(lease_until=until, takes_jobs=takes_jobs)
+            ).rowcount
+            if not updated:
+                connection.execute(
+                    self.members_t.insert().values(
+                        member=self.member, lease_until=until, takes_jobs=takes_jobs
                     )
-            else:
-                # A paused or stopping scheduler takes no jobs: its share goes to the
-                # others.
-                connection.execute(self.members_t.delete().where(mine))
+                )
             connection.execute(
                 self.runs_t.update().where(r.member == self.member).values(lease_until=until)
             )
@@ -362,7 +370,7 @@ class SQLSharing:
             connection.execute(
                 self.members_t.delete().where(m.lease_until < server_now - self.lease)
             )
-            self._members = frozenset(self._read_members(connection, server_now))
+            self._members = frozenset(self._read_members(connection, server_now)[1])
             expired = connection.execute(
                 select(r.run_key, r.job_id, r.member, r.run_time)
                 .where(r.lease_until <= server_now)
@@ -392,13 +400,15 @@ class SQLSharing:
         return float(connection.execute(text(_SERVER_TIME[self._dialect])).scalar())
 
     def _read_members(self, connection, server_now):
+        """The live processes, and those of them that take jobs (this one counts as
+        both: it asks while processing jobs)."""
         m = self.members_t.c
-        live = connection.execute(
-            select(m.member).where(m.lease_until > server_now)
-        ).scalars()
-        return set(live) | {self.member}
-
-
+        rows = connection.execute(
+            select(m.member, m.takes_jobs).where(m.lease_until > server_now)
+        ).all()
+        live = {member for member, _ in rows} | {self.member}
+        takers = {member for member, takes_jobs in rows if takes_jobs} | {self.member}
+        return live, takers
 
 class _Listener:
     """A connection LISTENing for the notifications of the other processes; each
