@@ -18,6 +18,9 @@ class RedisJobStore(BaseJobStore):
         jobs_key: str = "apscheduler.jobs",
         run_times_key: str = "apscheduler.run_times",
         pickle_protocol: int = ...,
+        shared: bool | str = False,
+        lease_seconds: float | str = 10.0,
+        poll_seconds: float | str | None = None,
         **connect_args: Any,
     ) -> None: ...
     def start(self, scheduler: BaseScheduler, alias: str) -> None: ...

@@ -20,6 +20,9 @@ class SQLAlchemyJobStore(BaseJobStore):
         pickle_protocol: int = ...,
         tableschema: str | None = None,
         engine_options: dict[str, Any] | None = None,
+        shared: bool | str = False,
+        lease_seconds: float | str = 10.0,
+        poll_seconds: float | str | None = None,
     ) -> None: ...
     def start(self, scheduler: BaseScheduler, alias: str) -> None: ...
     def lookup_job(self, job_id: str) -> Job | None: ...
