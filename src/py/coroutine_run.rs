@@ -21,7 +21,7 @@ use pyo3::exceptions::{PyGeneratorExit, PyRuntimeError, PyStopIteration};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyIterator, PyList, PyTuple};
+use pyo3::types::{PyList, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use super::asyncio_executor::PyCoroutineReports;
@@ -33,7 +33,7 @@ enum Stage {
     Created,
     /// About to start the run of `run_times[index]`.
     Next(usize),
-    /// The run of `run_times[index]` underway: `inner` is `_await_job(job).__await__()`.
+    /// The run of `run_times[index]` underway: `inner` is the coroutine `_await_job(job)`.
     Awaiting { index: usize, inner: Py<PyAny> },
     /// Returned (or ended by an exception).
     Finished,
@@ -131,23 +131,17 @@ impl PyCoroutineRun {
                 }
                 Stage::Awaiting { index, inner } => {
                     let outcome = match thrown.take() {
-                        None => {
-                            let iterator = inner.bind(py).cast::<PyIterator>()?;
-                            match iterator.clone().next() {
-                                Some(Ok(yielded)) => Ok(Some(yielded)),
-                                Some(Err(error)) => Err(error),
-                                None => Ok(None),
-                            }
-                        }
-                        Some(Thrown(args)) => inner.bind(py).call_method1(intern!(py, "throw"), args).map(Some),
+                        // send(), not next(): PyIter_Next would drop the value the
+                        // StopIteration carries (the job's return value).
+                        None => inner.bind(py).call_method1(intern!(py, "send"), (py.None(),)),
+                        Some(Thrown(args)) => inner.bind(py).call_method1(intern!(py, "throw"), args),
                     };
                     let run_time = self.run_times.bind(py).get_item(index)?;
                     match outcome {
-                        Ok(Some(yielded)) => {
+                        Ok(yielded) => {
                             self.stage = Stage::Awaiting { index, inner };
                             return Ok(Step::Yield(yielded));
                         }
-                        Ok(None) => self.executed(py, &run_time, &py.None().into_bound(py))?,
                         Err(error) if error.is_instance_of::<PyStopIteration>(py) => {
                             let retval = error.value(py).getattr(intern!(py, "value"))?;
                             self.executed(py, &run_time, &retval)?;
@@ -185,8 +179,7 @@ impl PyCoroutineRun {
         if logs_info(logger)? {
             logger.call_method1(intern!(py, "info"), ("Running job \"%s\" (scheduled at %s)", job, run_time))?;
         }
-        let awaitable = helpers.await_job.bind(py).call1((job,))?;
-        Ok(Some(awaitable.call_method0(intern!(py, "__await__"))?.unbind()))
+        Ok(Some(helpers.await_job.bind(py).call1((job,))?.unbind()))
     }
 
     fn executed<'py>(&mut self, py: Python<'py>, run_time: &Bound<'py, PyAny>, retval: &Bound<'py, PyAny>) -> PyResult<()> {
