@@ -10,6 +10,10 @@
 //! (`_pending_futures.discard`, `_run_job_success`), at the place in the loop's queue
 //! where the first run's done callback would have been.
 
+// Differs from APScheduler: one loop callback reports the runs that finished by then,
+// instead of one done callback per Task, and a Task's coroutine is a `CoroutineRun`
+// (README, "Differences from APScheduler").
+
 use parking_lot::Mutex;
 use pyo3::exceptions::PyException;
 use pyo3::intern;
@@ -39,8 +43,16 @@ impl PyCoroutineReports {
             queue.len() == 1
         };
         if first {
-            let flush = slf.getattr(intern!(py, "flush"))?;
-            slf.get().event_loop.bind(py).call_method1(intern!(py, "call_soon"), (flush,))?;
+            let scheduled = slf
+                .getattr(intern!(py, "flush"))
+                .and_then(|flush| slf.get().event_loop.bind(py).call_method1(intern!(py, "call_soon"), (flush,)));
+            if let Err(error) = scheduled {
+                // Nothing will report the run: it is taken back, for its Task to be
+                // reported as a failed one.
+                let taken = slf.get().queue.lock().pop();
+                drop(taken);
+                return Err(error);
+            }
         }
         Ok(())
     }

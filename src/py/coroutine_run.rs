@@ -224,10 +224,13 @@ fn step(slf: &Bound<'_, PyCoroutineRun>, thrown: Option<Thrown<'_>>) -> PyResult
     };
     match outcome {
         Ok(Step::Yield(yielded)) => Ok(Some(yielded.unbind())),
-        Ok(Step::Return) => {
-            PyCoroutineReports::push(reports.bind(py), slf.clone().unbind())?;
-            Err(PyStopIteration::new_err((events,)))
-        }
+        Ok(Step::Return) => match PyCoroutineReports::push(reports.bind(py), slf.clone().unbind()) {
+            Ok(()) => Err(PyStopIteration::new_err((events,))),
+            Err(error) => {
+                hand_to_python(slf)?;
+                Err(error)
+            }
+        },
         // A coroutine resumed after its end only raises: its Task ended before.
         Err(error) if was_finished => Err(error),
         Err(error) => {

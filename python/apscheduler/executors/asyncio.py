@@ -104,7 +104,7 @@ class AsyncIOExecutor(BaseExecutor):
         when the Python path must be taken (a function it calls was replaced, or the
         caller is not on the running loop's thread).
         """
-        loop = self._eventloop
+        loop = getattr(self, "_eventloop", None)
         if loop is None or _running_loop() is not loop or not _runs_natively():
             return None
 
