@@ -7,6 +7,8 @@
 //! (`python_path`), which logs and reports as it always does, so the jobs of a pass
 //! are processed in the store's order whichever path takes them.
 
+use std::time::{Duration, Instant};
+
 use pyo3::exceptions::PyException;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -48,63 +50,137 @@ pub fn collect_due_runs<'py>(
     let py = store.py();
     let now_at = zones::utc_micros(now)?;
     // References are taken under the lock; all Python work happens after it.
-    let due: Vec<(String, i64, Py<PyAny>)> = {
+    let due: Vec<DueEntry> = {
         let store = store.borrow();
         let jobs = store.jobs.lock();
         jobs.due_entries(now_at).map(|(id, at, job)| (id.to_string(), at, job.clone_ref(py))).collect()
     };
+    let pass = Pass { store, now, now_at, jobstore_alias, executors, job_type, runs, removed, python_path };
+    let (failure, _) = pass.process(due, None)?;
+    Ok(failure)
+}
 
-    let mut failure = None;
-    // The Python path, as _collect_due_runs runs it: an Exception is remembered and
-    // the pass goes on; anything else (KeyboardInterrupt) ends the pass.
-    let take_python_path = |job: Bound<'py, PyAny>, failure: &mut Option<PyErr>| -> PyResult<()> {
-        match python_path.call1((job,)) {
-            Ok(_) => Ok(()),
-            Err(error) if error.is_instance_of::<PyException>(py) => {
-                failure.get_or_insert(error);
-                Ok(())
-            }
-            Err(error) => Err(error),
-        }
+/// `collect_due_runs` for one slice of a pass: the due jobs after `cursor` (`None`
+/// for the first slice), at most `limit` of them, and no more once `budget` seconds
+/// have gone by. Returns `(failure, cursor, more)`: the first exception as above, the
+/// cursor for the next slice, and whether due jobs may remain after it. The sliced
+/// pass of the event-loop schedulers calls it with the job store lock held, and lets
+/// its loop run between two calls.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub fn collect_due_slice<'py>(
+    store: &Bound<'py, PyMemoryJobStore>,
+    now: &Bound<'py, PyAny>,
+    cursor: Option<(i64, String)>,
+    limit: usize,
+    budget: f64,
+    jobstore_alias: &Bound<'py, PyAny>,
+    executors: &Bound<'py, PyDict>,
+    job_type: &Bound<'py, PyAny>,
+    runs: &Bound<'py, PyList>,
+    removed: &Bound<'py, PyList>,
+    python_path: &Bound<'py, PyAny>,
+) -> PyResult<(Option<PyErr>, Option<(i64, String)>, bool)> {
+    let py = store.py();
+    let deadline = Instant::now() + Duration::try_from_secs_f64(budget.max(0.0)).unwrap_or(Duration::MAX / 2);
+    let now_at = zones::utc_micros(now)?;
+    let due: Vec<DueEntry> = {
+        let store = store.borrow();
+        let jobs = store.jobs.lock();
+        let page = jobs.due_page(now_at, cursor.as_ref().map(|(at, id)| (*at, id.as_str())), limit);
+        page.into_iter().map(|(id, at, job)| (id.to_string(), at, job.clone_ref(py))).collect()
     };
-    for (id, at, job) in due {
-        let job = job.into_bound(py);
-        if !job.get_type().is(job_type) {
-            take_python_path(job, &mut failure)?;
-            continue;
+    let read = due.len();
+    let pass = Pass { store, now, now_at, jobstore_alias, executors, job_type, runs, removed, python_path };
+    let (failure, last) = pass.process(due, Some(deadline))?;
+    let processed = last.as_ref().map_or(0, |(index, _)| index + 1);
+    let more = read == limit || processed < read;
+    let cursor = last.map(|(_, key)| key).or(cursor);
+    Ok((failure, cursor, more))
+}
+
+/// A due job as read from the store: its id, run key and the job object.
+type DueEntry = (String, i64, Py<PyAny>);
+
+/// What processing a store's due jobs needs.
+struct Pass<'a, 'py> {
+    store: &'a Bound<'py, PyMemoryJobStore>,
+    now: &'a Bound<'py, PyAny>,
+    now_at: i64,
+    jobstore_alias: &'a Bound<'py, PyAny>,
+    executors: &'a Bound<'py, PyDict>,
+    job_type: &'a Bound<'py, PyAny>,
+    runs: &'a Bound<'py, PyList>,
+    removed: &'a Bound<'py, PyList>,
+    python_path: &'a Bound<'py, PyAny>,
+}
+
+impl<'py> Pass<'_, 'py> {
+    /// Processes `due` in order, stopping after the job during which `deadline` passed.
+    /// Returns the first exception of a job and the index and run key of the last job
+    /// processed.
+    #[allow(clippy::type_complexity)]
+    fn process(&self, due: Vec<DueEntry>, deadline: Option<Instant>) -> PyResult<(Option<PyErr>, Option<(usize, (i64, String))>)> {
+        let mut failure = None;
+        let mut last = None;
+        for (index, (id, at, job)) in due.into_iter().enumerate() {
+            self.process_one(&id, at, job.into_bound(self.store.py()), &mut failure)?;
+            last = Some((index, (at, id)));
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                break;
+            }
+        }
+        Ok((failure, last))
+    }
+
+    fn process_one(&self, id: &str, at: i64, job: Bound<'py, PyAny>, failure: &mut Option<PyErr>) -> PyResult<()> {
+        let py = job.py();
+        let Pass { store, now, now_at, jobstore_alias, executors, job_type, runs, removed, python_path } = self;
+        // The Python path, as _collect_due_runs runs it: an Exception is remembered and
+        // the pass goes on; anything else (KeyboardInterrupt) ends the pass.
+        let take_python_path = |job: Bound<'py, PyAny>, failure: &mut Option<PyErr>| -> PyResult<()> {
+            match python_path.call1((job,)) {
+                Ok(_) => Ok(()),
+                Err(error) if error.is_instance_of::<PyException>(py) => {
+                    failure.get_or_insert(error);
+                    Ok(())
+                }
+                Err(error) => Err(error),
+            }
+        };
+        if !job.get_type().is(*job_type) {
+            return take_python_path(job, failure);
         }
         let Ok(Some(executor)) = job.getattr(intern!(py, "executor")).and_then(|alias| executors.get_item(alias)) else {
-            take_python_path(job, &mut failure)?;
-            continue;
+            return take_python_path(job, failure);
         };
-        let decision = match decide(&job, at, now, now_at) {
+        let decision = match decide(&job, at, now, *now_at) {
             Ok(Some(decision)) => decision,
-            Ok(None) => continue,
+            Ok(None) => return Ok(()),
             Err(error) => {
                 failure.get_or_insert(error);
-                continue;
+                return Ok(());
             }
         };
 
         let Decision { run_times, following } = decision;
         if following.as_ref().is_some_and(|(value, _)| !is_aware(value)) {
             // Left to _modify's conversion, on the Python path.
-            take_python_path(job, &mut failure)?;
-            continue;
+            return take_python_path(job, failure);
         }
         // As on the Python path, the run is queued only once the store has taken the
         // job's new state: a job another thread removed meanwhile does not run.
         let stored = match following {
             Some((following, utc)) => {
                 job.setattr(intern!(py, "next_run_time"), following)?;
-                store.borrow().jobs.lock().reschedule(&id, RunKey::At(utc)).is_ok()
+                store.borrow().jobs.lock().reschedule(id, RunKey::At(utc)).is_ok()
             }
             None => {
-                let taken = store.borrow().jobs.lock().remove(&id);
+                let taken = store.borrow().jobs.lock().remove(id);
                 match taken {
                     Ok(taken) => {
                         drop(taken);
-                        removed.append((job.getattr(intern!(py, "id"))?, jobstore_alias))?;
+                        removed.append((job.getattr(intern!(py, "id"))?, *jobstore_alias))?;
                         true
                     }
                     Err(_) => false,
@@ -112,10 +188,10 @@ pub fn collect_due_runs<'py>(
             }
         };
         if stored {
-            runs.append(PyTuple::new(py, [job, executor, run_times.into_any(), jobstore_alias.clone()])?)?;
+            runs.append(PyTuple::new(py, [job, executor, run_times.into_any(), (*jobstore_alias).clone()])?)?;
         }
+        Ok(())
     }
-    Ok(failure)
 }
 
 /// `job._get_run_times(now)`, coalesced, and the fire time after the last of them.

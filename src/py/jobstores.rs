@@ -71,27 +71,6 @@ impl PyMemoryJobStore {
         self.list(py, |jobs| jobs.due(now).map(|job| job.clone_ref(py)).collect())
     }
 
-    /// Up to `limit` due jobs after `cursor` (`None` for the first page), and the
-    /// cursor for the next page: `(jobs, cursor)`. Private: the sliced pass of the
-    /// event-loop schedulers reads a burst a page at a time.
-    #[pyo3(signature = (now, cursor, limit))]
-    fn _due_page<'py>(
-        &self,
-        py: Python<'py>,
-        now: &Bound<'py, PyAny>,
-        cursor: Option<(i64, String)>,
-        limit: usize,
-    ) -> PyResult<(Bound<'py, PyList>, Option<(i64, String)>)> {
-        let now = zones::utc_micros(now)?;
-        let (jobs, next): (Vec<Py<PyAny>>, Option<(i64, String)>) = {
-            let store = self.jobs.lock();
-            let page = store.due_page(now, cursor.as_ref().map(|(at, id)| (*at, id.as_str())), limit);
-            let next = page.last().map(|(id, at, _)| (*at, id.to_string()));
-            (page.into_iter().map(|(_, _, job)| job.clone_ref(py)).collect(), next)
-        };
-        Ok((PyList::new(py, jobs)?, next.or(cursor)))
-    }
-
     fn get_next_run_time(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let first = self.jobs.lock().first().map(|job| job.clone_ref(py));
         match first {

@@ -5,11 +5,14 @@
 //! computes `get_next_fire_time` with the core; the Python class adds the constructor
 //! logic that must stay patchable (`get_localzone`, `datetime.now`), pickling, `str` and
 //! `repr`. `MemoryJobStore` is the native base of the job store of that name, and
-//! `ThreadPool` the queue and worker loop under `ThreadPoolExecutor`.
+//! `ThreadPool` the queue and worker loop under `ThreadPoolExecutor`;
+//! `CoroutineRun` and `CoroutineReports` run and report `AsyncIOExecutor`'s coroutine jobs.
 
+mod asyncio_executor;
 mod calendarinterval;
 mod combining;
 mod common;
+mod coroutine_run;
 mod cron;
 mod date;
 mod datetimes;
@@ -34,10 +37,14 @@ fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<jobstores::PyMemoryJobStore>()?;
     module.add_class::<executor::PyThreadPool>()?;
     module.add_class::<executor::PyThreadPoolWorker>()?;
+    module.add_class::<coroutine_run::PyCoroutineRun>()?;
+    module.add_class::<asyncio_executor::PyCoroutineReports>()?;
     module.add_function(wrap_pyfunction!(cron::parse_field, module)?)?;
     module.add_function(wrap_pyfunction!(cron::expression_next_value, module)?)?;
     module.add_function(wrap_pyfunction!(combining::and_next_fire_time, module)?)?;
     module.add_function(wrap_pyfunction!(due_runs::collect_due_runs, module)?)?;
+    module.add_function(wrap_pyfunction!(due_runs::collect_due_slice, module)?)?;
+    module.add_function(wrap_pyfunction!(asyncio_executor::submit_coroutine_runs, module)?)?;
     module.add_function(wrap_pyfunction!(timer::tighten_timer_slack, module)?)?;
     Ok(())
 }

@@ -44,31 +44,111 @@ fn is_library_method(obj: &Bound<'_, PyAny>, name: &Bound<'_, PyString>, expecte
 
 /// `executor._run_job_success(job.id, events)`.
 pub fn report_success<'py>(executor: &Bound<'py, PyAny>, job: &Bound<'py, PyAny>, events: Bound<'py, PyAny>) -> PyResult<()> {
-    let py = executor.py();
-    let methods = library_methods(py)?;
-    let job_id = job.getattr(intern!(py, "id"))?;
-    let success = intern!(py, "_run_job_success");
-    let (Ok(events), true) = (events.cast::<PyList>(), is_library_method(executor, success, &methods.run_job_success)?) else {
-        executor.call_method1(success, (job_id, events))?;
-        return Ok(());
-    };
+    let job_id = job.getattr(intern!(executor.py(), "id"))?;
+    Reporter::new(executor)?.report_success(&job_id, events)
+}
 
-    let release = intern!(py, "_release_instance");
-    if is_library_method(executor, release, &methods.release_instance)? {
-        release_instance(executor, &job_id)?;
-    } else {
-        executor.call_method1(release, (&job_id,))?;
+/// `executor._run_job_success(job_id, events)` for a batch of one executor's runs.
+///
+/// Which methods are the library's is asked before the first report and again after
+/// any report that called a listener: only a listener (or a `__del__`) can replace one
+/// meanwhile, and the answers hold until some Python code has run.
+pub struct Reporter<'py> {
+    executor: Bound<'py, PyAny>,
+    checked: Option<Checked<'py>>,
+}
+
+#[derive(Clone)]
+struct Checked<'py> {
+    own_success: bool,
+    own_release: bool,
+    scheduler: Bound<'py, PyAny>,
+    own_dispatch: bool,
+}
+
+impl<'py> Reporter<'py> {
+    pub fn new(executor: &Bound<'py, PyAny>) -> PyResult<Self> {
+        Ok(Reporter { executor: executor.clone(), checked: None })
     }
 
-    let scheduler = executor.getattr(intern!(py, "_scheduler"))?;
-    let dispatch = intern!(py, "_dispatch_event");
-    if is_library_method(&scheduler, dispatch, &methods.dispatch_event)? {
-        dispatch_events(&scheduler, events)
-    } else {
-        for event in events.iter() {
-            scheduler.call_method1(dispatch, (event,))?;
+    pub fn executor(&self) -> &Bound<'py, PyAny> {
+        &self.executor
+    }
+
+    fn checked(&mut self) -> PyResult<Checked<'py>> {
+        if let Some(checked) = &self.checked {
+            return Ok(checked.clone());
         }
-        Ok(())
+        let executor = &self.executor;
+        let py = executor.py();
+        let methods = library_methods(py)?;
+        let own_success = is_library_method(executor, intern!(py, "_run_job_success"), &methods.run_job_success)?;
+        let own_release = own_success && is_library_method(executor, intern!(py, "_release_instance"), &methods.release_instance)?;
+        let scheduler = executor.getattr(intern!(py, "_scheduler"))?;
+        let own_dispatch = is_library_method(&scheduler, intern!(py, "_dispatch_event"), &methods.dispatch_event)?;
+        let checked = Checked { own_success, own_release, scheduler, own_dispatch };
+        self.checked = Some(checked.clone());
+        Ok(checked)
+    }
+
+    /// Whether reporting a batch would call nothing but the library's code: its own
+    /// report methods, and no listener registered. Then nothing can tell the batch's
+    /// reports apart from one another, and `release_all` may release their instances
+    /// under one acquisition of the executor's lock.
+    pub fn is_quiet(&mut self) -> PyResult<bool> {
+        let checked = self.checked()?;
+        if !(checked.own_success && checked.own_release && checked.own_dispatch) {
+            return Ok(false);
+        }
+        let py = self.executor.py();
+        let listeners = checked.scheduler.getattr(intern!(py, "_listeners"))?;
+        Ok(listeners.cast::<PyList>().is_ok_and(|list| list.is_empty()))
+    }
+
+    /// `_release_instance(job_id)` for each job of a quiet batch (see `is_quiet`).
+    pub fn release_all(&self, job_ids: &[Bound<'py, PyAny>]) -> PyResult<()> {
+        let executor = &self.executor;
+        let py = executor.py();
+        let lock = executor.getattr(intern!(py, "_lock"))?;
+        let instances = executor.getattr(intern!(py, "_instances"))?;
+        acquire_without_convoy(&lock)?;
+        let counted = job_ids.iter().try_for_each(|job_id| release_counted(&instances, job_id));
+        lock.call_method0(intern!(py, "release"))?;
+        counted
+    }
+
+    /// `_run_job_success(job_id, events)`: one instance of the job fewer, then each
+    /// event to the listeners that want it.
+    pub fn report_success(&mut self, job_id: &Bound<'py, PyAny>, events: Bound<'py, PyAny>) -> PyResult<()> {
+        let py = self.executor.py();
+        let checked = self.checked()?;
+        let executor = &self.executor;
+        let (Ok(events), true) = (events.cast::<PyList>(), checked.own_success) else {
+            self.checked = None;
+            executor.call_method1(intern!(py, "_run_job_success"), (job_id, events))?;
+            return Ok(());
+        };
+
+        if checked.own_release {
+            release_instance(executor, job_id)?;
+        } else {
+            self.checked = None;
+            executor.call_method1(intern!(py, "_release_instance"), (job_id,))?;
+        }
+
+        if checked.own_dispatch {
+            let called = dispatch_events(&checked.scheduler, events);
+            if !matches!(called, Ok(false)) {
+                self.checked = None;
+            }
+            called.map(drop)
+        } else {
+            self.checked = None;
+            for event in events.iter() {
+                checked.scheduler.call_method1(intern!(py, "_dispatch_event"), (event,))?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -79,14 +159,7 @@ fn release_instance(executor: &Bound<'_, PyAny>, job_id: &Bound<'_, PyAny>) -> P
     let lock = executor.getattr(intern!(py, "_lock"))?;
     let instances = executor.getattr(intern!(py, "_instances"))?;
     acquire_without_convoy(&lock)?;
-    let counted = (|| -> PyResult<()> {
-        let left: i64 = instances.get_item(job_id)?.extract::<i64>()? - 1;
-        if left == 0 {
-            instances.del_item(job_id)
-        } else {
-            instances.set_item(job_id, left)
-        }
-    })();
+    let counted = release_counted(&instances, job_id);
     lock.call_method0(intern!(py, "release"))?;
     counted?;
     notify_run_watchers(job_id)
@@ -106,6 +179,16 @@ fn notify_run_watchers(job_id: &Bound<'_, PyAny>) -> PyResult<()> {
     }
     released.bind(py).call1((job_id,))?;
     Ok(())
+}
+
+/// The count of `_release_instance`, the executor's lock held.
+fn release_counted(instances: &Bound<'_, PyAny>, job_id: &Bound<'_, PyAny>) -> PyResult<()> {
+    let left: i64 = instances.get_item(job_id)?.extract::<i64>()? - 1;
+    if left == 0 {
+        instances.del_item(job_id)
+    } else {
+        instances.set_item(job_id, left)
+    }
 }
 
 /// Takes a Python lock without ever holding it while waiting for the GIL.
@@ -129,17 +212,25 @@ pub fn acquire_without_convoy(lock: &Bound<'_, PyAny>) -> PyResult<()> {
 
 /// `BaseScheduler._dispatch_event` for each event: every listener whose mask has the
 /// event's code is called, on a snapshot of the listeners taken under their lock.
-fn dispatch_events(scheduler: &Bound<'_, PyAny>, events: &Bound<'_, PyList>) -> PyResult<()> {
+/// Returns whether any listener was called.
+fn dispatch_events(scheduler: &Bound<'_, PyAny>, events: &Bound<'_, PyList>) -> PyResult<bool> {
     let py = scheduler.py();
+    let listeners = scheduler.getattr(intern!(py, "_listeners"))?;
+    // With the GIL held, nobody changes the list while its length is read: an empty
+    // list needs no snapshot, and so no lock round trip.
+    if events.is_empty() || listeners.cast::<PyList>().is_ok_and(|list| list.is_empty()) {
+        return Ok(false);
+    }
     let lock = scheduler.getattr(intern!(py, "_listeners_lock"))?;
     acquire_without_convoy(&lock)?;
-    let listeners = scheduler.getattr(intern!(py, "_listeners")).and_then(|list| PyTuple::new(py, list.try_iter()?.collect::<PyResult<Vec<_>>>()?));
+    let listeners = listeners.try_iter().and_then(|entries| PyTuple::new(py, entries.collect::<PyResult<Vec<_>>>()?));
     lock.call_method0(intern!(py, "release"))?;
     let listeners = listeners?;
     if listeners.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
 
+    let mut called = false;
     for event in events.iter() {
         let code = event.getattr(intern!(py, "code"))?;
         for entry in listeners.iter() {
@@ -148,6 +239,7 @@ fn dispatch_events(scheduler: &Bound<'_, PyAny>, events: &Bound<'_, PyList>) -> 
             if !code.bitand(&mask)?.is_truthy()? {
                 continue;
             }
+            called = true;
             if let Err(error) = callback.call1((&event,)) {
                 let logger = scheduler.getattr(intern!(py, "_logger"))?;
                 let kwargs = PyDict::new(py);
@@ -156,5 +248,5 @@ fn dispatch_events(scheduler: &Bound<'_, PyAny>, events: &Bound<'_, PyList>) -> 
             }
         }
     }
-    Ok(())
+    Ok(called)
 }

@@ -16,12 +16,12 @@ use pyo3::types::{PyDict, PyList};
 use super::zones;
 
 /// `logging.INFO`: both messages of a successful run are logged at this level.
-const INFO: i32 = 20;
+pub(crate) const INFO: i32 = 20;
 
 /// `JobExecutionEvent(EVENT_JOB_EXECUTED, job_id, jobstore, run_time, retval=retval)`,
 /// with the attributes its `__init__` sets, set directly: the constructor chain
 /// through the event base classes costs more than the rest of a run.
-fn executed_event<'py>(
+pub(crate) fn executed_event<'py>(
     helpers: &Helpers,
     job_id: &Bound<'py, PyAny>,
     jobstore: &Bound<'py, PyAny>,
@@ -52,27 +52,63 @@ pub struct NativeRun {
     pub logger: Py<PyAny>,
 }
 
-struct Helpers {
+pub(crate) struct Helpers {
     call_job: Py<PyAny>,
-    missed_event: Py<PyAny>,
-    error_event: Py<PyAny>,
+    pub(crate) await_job: Py<PyAny>,
+    pub(crate) missed_event: Py<PyAny>,
+    pub(crate) error_event: Py<PyAny>,
     execution_event: Py<PyAny>,
     executed_code: Py<PyAny>,
 }
 
-fn helpers(py: Python<'_>) -> PyResult<&Helpers> {
+pub(crate) fn helpers(py: Python<'_>) -> PyResult<&Helpers> {
     static HELPERS: PyOnceLock<Helpers> = PyOnceLock::new();
     HELPERS.get_or_try_init(py, || {
         let base = py.import("apscheduler.executors.base")?;
         let events = py.import("apscheduler.events")?;
         Ok(Helpers {
             call_job: base.getattr("_call_job")?.unbind(),
+            await_job: base.getattr("_await_job")?.unbind(),
             missed_event: base.getattr("_missed_event")?.unbind(),
             error_event: base.getattr("_error_event")?.unbind(),
             execution_event: events.getattr("JobExecutionEvent")?.unbind(),
             executed_code: events.getattr("EVENT_JOB_EXECUTED")?.unbind(),
         })
     })
+}
+
+/// `logger.isEnabledFor(logging.INFO)`. For a logger whose `isEnabledFor` is the
+/// standard library's, the answer it would give from its cache is read without the
+/// call (`disabled`, then `_cache[INFO]`); anything else asks the method.
+pub(crate) fn logs_info(logger: &Bound<'_, PyAny>) -> PyResult<bool> {
+    static STANDARD: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let py = logger.py();
+    let standard = STANDARD.get_or_try_init(py, || -> PyResult<_> {
+        Ok(py.import("logging")?.getattr("Logger")?.getattr("isEnabledFor")?.unbind())
+    })?;
+    let method = intern!(py, "isEnabledFor");
+    let own = logger.get_type().getattr(method).is_ok_and(|found| found.is(standard.bind(py)));
+    if own {
+        // An instance attribute of that name would be called instead: only a logger
+        // whose __dict__ does not have one is read directly.
+        if let Ok(attributes) = logger.getattr(intern!(py, "__dict__")).and_then(|dict| Ok(dict.cast_into::<PyDict>()?)) {
+            if !attributes.contains(method)? {
+                if let Some(disabled) = attributes.get_item(intern!(py, "disabled"))? {
+                    if disabled.is_truthy()? {
+                        return Ok(false);
+                    }
+                    if let Some(cache) = attributes.get_item(intern!(py, "_cache"))? {
+                        if let Ok(cache) = cache.cast::<PyDict>() {
+                            if let Some(enabled) = cache.get_item(INFO)? {
+                                return enabled.is_truthy();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    logger.call_method1(method, (INFO,))?.is_truthy()
 }
 
 fn now_utc_micros() -> i64 {
@@ -84,7 +120,7 @@ fn now_utc_micros() -> i64 {
 
 /// Whether the run is certainly within the grace time. Anything else (late, or a
 /// value this cannot judge) is left to the Python helper, which decides and logs.
-fn surely_in_time(run_time: &Bound<'_, PyAny>, grace: &Bound<'_, PyAny>) -> bool {
+pub(crate) fn surely_in_time(run_time: &Bound<'_, PyAny>, grace: &Bound<'_, PyAny>) -> bool {
     let Ok(grace) = grace.extract::<f64>() else { return false };
     let Ok(scheduled) = zones::utc_micros(run_time) else { return false };
     // A microsecond of margin for the rounding of timedelta(seconds=grace).
@@ -98,7 +134,7 @@ impl NativeRun {
         let alias = self.jobstore_alias.bind(py);
         let logger = self.logger.bind(py);
         let events = PyList::empty(py);
-        let logs_info: bool = logger.call_method1(intern!(py, "isEnabledFor"), (INFO,))?.is_truthy()?;
+        let logs_info: bool = logs_info(logger)?;
 
         for run_time in self.run_times.bind(py).try_iter()? {
             let run_time = run_time?;

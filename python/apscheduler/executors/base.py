@@ -179,6 +179,14 @@ def _call_job(job):
     return retval
 
 
+async def _await_job(job):
+    # The native coroutine runner (apscheduler._core.CoroutineRun) awaits jobs through
+    # here, so that a job's traceback starts at this line, as it starts at the same
+    # line of run_coroutine_job() below.
+    retval = await job.func(*job.args, **job.kwargs)
+    return retval
+
+
 def run_job(job, jobstore_alias, run_times, logger_name):
     """
     Called by executors to run the job. Returns a list of scheduler events to be

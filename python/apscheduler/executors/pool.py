@@ -94,6 +94,9 @@ class ThreadPoolExecutor(BasePoolExecutor):
             pool._submit_job(self, run_job, job, args)
 
 
+    # What, replaced on an instance, makes submissions take the Python path.
+    _native_batch_unless = frozenset(("submit_job", "_do_submit_job", "_submit_batch"))
+
     def _submit_batch(self, runs):
         """
         What ``submit_job(job, run_times)`` does for each ``(job, executor, run_times,

@@ -1754,10 +1754,12 @@ def _submit_batch(executor, runs):
     jobstore_alias)`` of ``runs``, in order. Returns, for each, ``None`` or the
     exception the submission raised.
     """
-    if type(executor) is ThreadPoolExecutor and not (
-        _SUBMIT_METHODS & executor.__dict__.keys()
-    ):
-        # The same submissions, done by the native queue when it can.
+    # An executor class of the library that can submit a batch natively says so in
+    # its own namespace (a subclass does not inherit it): _native_batch_unless names
+    # the methods that, replaced on the instance, make it take the Python path.
+    blockers = type(executor).__dict__.get("_native_batch_unless")
+    if blockers is not None and not (blockers & executor.__dict__.keys()):
+        # The same submissions, done natively when the executor can.
         outcomes = executor._submit_batch(runs)
         if outcomes is not None:
             return outcomes
@@ -1774,8 +1776,6 @@ def _submit_batch(executor, runs):
             outcomes.append(None)
     return outcomes
 
-
-_SUBMIT_METHODS = frozenset(("submit_job", "_do_submit_job"))
 
 
 def _collects_natively(jobstore):
