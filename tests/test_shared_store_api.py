@@ -219,3 +219,46 @@ def test_shared_mode_options(tmp_path):
     assert store._claims_due_jobs
     assert store._sharing.lease == 5.0
     assert not SQLAlchemyJobStore(url=POSTGRES_URL, shared="false")._claims_due_jobs
+
+
+def test_asyncio_scheduler_shares_a_store_with_a_thread_scheduler(make_store):
+    """The event-loop schedulers claim through their sliced pass: runs are split
+    between an AsyncIOScheduler and a BackgroundScheduler, each run once."""
+    import asyncio
+
+    from apscheduler.events import EVENT_JOB_EXECUTED
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    executed = []
+    background = scheduler_on(make_store())
+    background.add_listener(
+        lambda event: executed.append(("thread", event.job_id, event.scheduled_run_time)),
+        EVENT_JOB_EXECUTED,
+    )
+    start = datetime.now(timezone.utc) + timedelta(seconds=0.5)
+
+    async def main():
+        loop_scheduler = AsyncIOScheduler(jobstores={"default": make_store()}, timezone="UTC")
+        loop_scheduler.add_listener(
+            lambda event: executed.append(("loop", event.job_id, event.scheduled_run_time)),
+            EVENT_JOB_EXECUTED,
+        )
+        loop_scheduler.start()
+        background.start()
+        for number in range(20):
+            loop_scheduler.add_job(
+                tick, "interval", seconds=0.25, id=f"job-{number}", start_date=start,
+                end_date=start + timedelta(seconds=1.5), coalesce=False,
+                misfire_grace_time=30,
+            )
+        await asyncio.sleep(3)
+        loop_scheduler.shutdown()
+
+    try:
+        asyncio.run(main())
+    finally:
+        background.shutdown()
+
+    runs = [(job_id, when) for _, job_id, when in executed]
+    assert len(runs) == len(set(runs)) == 20 * 7
+    assert {where for where, _, _ in executed} == {"thread", "loop"}

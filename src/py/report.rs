@@ -114,7 +114,8 @@ impl<'py> Reporter<'py> {
         acquire_without_convoy(&lock)?;
         let counted = job_ids.iter().try_for_each(|job_id| release_counted(&instances, job_id));
         lock.call_method0(intern!(py, "release"))?;
-        counted
+        counted?;
+        job_ids.iter().try_for_each(notify_run_watchers)
     }
 
     /// `_run_job_success(job_id, events)`: one instance of the job fewer, then each
