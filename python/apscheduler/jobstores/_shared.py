@@ -208,11 +208,15 @@ class LeaseKeeper:
                 first = None
             self._delete_ended(self._drain(first))
             if time.monotonic() >= next_beat and not self._stop.is_set():
+                interval = self._interval
                 try:
-                    self._backend.heartbeat()
+                    if not self._backend.heartbeat():
+                        # Not taking jobs yet (the scheduler is starting) or any more
+                        # (paused): beat often, to be counted in as soon as it runs.
+                        interval = min(interval, 0.1)
                 except Exception as exc:
                     self._logger.warning("Could not renew this scheduler's lease: %s", exc)
-                next_beat = time.monotonic() + self._interval
+                next_beat = time.monotonic() + interval
 
     def _drain(self, first):
         keys = [] if first is None else [first]

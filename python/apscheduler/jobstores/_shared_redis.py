@@ -128,6 +128,15 @@ return {
 }
 """
 
+# KEYS: schedulers, idle; returns {live members, idle members}.
+_MEMBERS = _LUA_HELPERS + """
+local now = server_now()
+return {
+    redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf'),
+    redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. now, '+inf'),
+}
+"""
+
 # KEYS: jobs, run_times; ARGV: id, state, score ("" when paused), channel, member
 _ADD = """
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then
@@ -195,6 +204,7 @@ class RedisSharing:
         self._channel = f"{prefix}.changes"
         self._commit_claim = self._redis.register_script(_COMMIT_CLAIM)
         self._heartbeat = self._redis.register_script(_HEARTBEAT)
+        self._members_now = self._redis.register_script(_MEMBERS)
         self._add = self._redis.register_script(_ADD)
         self._update = self._redis.register_script(_UPDATE)
         self._remove = self._redis.register_script(_REMOVE)
@@ -423,6 +433,7 @@ class RedisSharing:
         for info in gone:
             run_time, member, job_id = _text(info).split("\n", 2)
             _shared.log_orphaned_run(self._logger, job_id, member, float(run_time))
+        return active == "1"
 
     def delete_run_records(self, keys):
         with self._my_runs_lock:
@@ -433,9 +444,13 @@ class RedisSharing:
             pipe.execute()
 
     def _read_members(self):
-        # The heartbeat's view, at most a quarter lease old: reading the set here
-        # would need the server's time first, for little gain.
-        return self._members | {self.member}
+        """The processes that take jobs now, on the server's clock."""
+        live, idle = self._members_now(
+            keys=[self._members_key, self._idle_key]
+        )
+        takers = {_text(member) for member in live} - {_text(member) for member in idle}
+        self._members = frozenset(takers | {self.member})
+        return self._members
 
 
 def _text(value):

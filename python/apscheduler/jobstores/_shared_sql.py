@@ -387,6 +387,7 @@ class SQLSharing:
                 ).rowcount
             if deleted:  # only the process that deleted it tells
                 _shared.log_orphaned_run(self._logger, job_id, member, run_time)
+        return takes_jobs
 
     def delete_run_records(self, keys):
         with self._engine.begin() as connection:
