@@ -61,7 +61,7 @@ def sliced_pass(scheduler):
         # a burst of thousands due at once is never listed in one go, and they are
         # processed natively; any other store's are listed at once, then processed a
         # slice at a time.
-        if getattr(jobstore, "_claims_due_jobs", False):
+        if base._claims_due_jobs(jobstore):
             slices = _claimed_slice
         elif base._collects_natively(jobstore):
             slices = _native_slices
@@ -93,7 +93,7 @@ def sliced_pass(scheduler):
             if scheduler._jobstores.get(jobstore_alias) is not jobstore:
                 continue
 
-            if getattr(jobstore, "_claims_due_jobs", False):
+            if base._claims_due_jobs(jobstore):
                 jobstore_next_run_time = jobstore._next_wakeup_time(now)
             else:
                 jobstore_next_run_time = jobstore.get_next_run_time()

@@ -1438,7 +1438,7 @@ class BaseScheduler(metaclass=ABCMeta):
         failure = None
         for jobstore_alias, jobstore in self._jobstores.items():
             native = _collects_natively(jobstore)
-            claims = getattr(jobstore, "_claims_due_jobs", False)
+            claims = _claims_due_jobs(jobstore)
             try:
                 if claims:
                     store_failure = self._collect_claimed_runs(
@@ -1660,8 +1660,8 @@ class BaseScheduler(metaclass=ABCMeta):
                 if error is not None and _runwatch.watchers:
                     # A run reserved in a shared store that will not take place.
                     store = self._jobstores.get(jobstore_alias)
-                    if executor is not _shared.INSTANCES_BUSY_ELSEWHERE and getattr(
-                        store, "_claims_due_jobs", False
+                    if executor is not _shared.INSTANCES_BUSY_ELSEWHERE and (
+                        _claims_due_jobs(store)
                     ):
                         _runwatch.released(job.id)
 
@@ -1776,6 +1776,12 @@ def _submit_batch(executor, runs):
             outcomes.append(None)
     return outcomes
 
+
+
+def _claims_due_jobs(jobstore):
+    """Whether the store is shared by several processes, whose passes claim its due
+    jobs (``is True``: a mock store makes up any attribute)."""
+    return getattr(jobstore, "_claims_due_jobs", False) is True
 
 
 def _collects_natively(jobstore):
