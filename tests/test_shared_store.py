@@ -47,8 +47,13 @@ class SharedStore:
         self.name = f"shared_{uuid.uuid4().hex[:10]}"
         self.log = f"log_{self.name}"
         require_postgres()
-        if kind == "sql":
-            self.spec = f"sql:{self.name}:{POSTGRES_URL}"
+        self.url = {"sql": POSTGRES_URL, "mysql": None}.get(kind)
+        if kind == "mysql":
+            from test_shared_store_api import require_mysql
+
+            self.url = require_mysql()
+        if self.url:
+            self.spec = f"sql:{self.name}:{self.url}"
         else:
             pytest.importorskip("redis")
             if not reachable("127.0.0.1", 6379):
@@ -59,9 +64,9 @@ class SharedStore:
         from apscheduler.jobstores.redis import RedisJobStore
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 
-        if self.kind == "sql":
+        if self.url:
             return SQLAlchemyJobStore(
-                url=POSTGRES_URL, tablename=self.name, shared=True, lease_seconds=LEASE
+                url=self.url, tablename=self.name, shared=True, lease_seconds=LEASE
             )
         return RedisJobStore(
             db=REDIS_DB,
@@ -131,6 +136,11 @@ class SharedStore:
                           f"{self.name}_schedulers", f"{self.name}_runs"):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
         connection.close()
+        if self.kind == "mysql":
+            from _store_helpers import drop_table
+
+            for table in (self.name, f"{self.name}_schedulers", f"{self.name}_runs"):
+                drop_table(self.url, table)
         if self.kind == "redis":
             import redis
 
@@ -140,7 +150,9 @@ class SharedStore:
                 client.delete(*keys)
 
 
-@pytest.fixture(params=["sql", "redis"])
+# "mysql" runs only where a MySQL 8 / MariaDB 10.6+ server answers (see
+# test_shared_store_api.MYSQL_URL); the test scripts start none.
+@pytest.fixture(params=["sql", "redis", "mysql"])
 def shared(request):
     import _shared_store_worker as worker
 

@@ -49,8 +49,6 @@ LOST = "lost"  # another process had already taken it: drop the run
 DEFAULT_LEASE_SECONDS = 10.0
 #: how often a process that gets notifications looks at the store anyway
 POLL_WITH_NOTIFICATIONS = 10.0
-#: the same for a backend without notifications (changes must show within a second)
-POLL_WITHOUT_NOTIFICATIONS = 1.0
 
 
 class SharingOptions:
@@ -99,6 +97,13 @@ class PassClaim:
         self.outcomes = {}
         #: (run record key, job ID) of each run reserved by this pass
         self.reserved = []
+        #: set when a failure undid the claim's earlier writes: it must not commit
+        self.failed = False
+
+
+class ClaimConflict(Exception):
+    """A claim's transaction failed as a whole (a deadlock between processes, say)
+    and was rolled back: the pass may claim again at once."""
 
 
 class InstancesBusyElsewhere:

@@ -17,7 +17,7 @@ own, so that one failing job does not undo the others' claims.
 PostgreSQL wakes the other processes with ``NOTIFY`` when a job is added, changed or
 removed through the API (a listening connection per process, psycopg2 driver);
 MySQL and MariaDB (8.0 / 10.6 or later, for ``SKIP LOCKED``) have no notifications,
-so their processes look at the table every second.
+so their processes look at the table every half second.
 """
 
 import select as select_module
@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from functools import partial
 
 from sqlalchemy import Boolean, Column, Float, Table, Unicode, and_, bindparam, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.expression import null
 
 from apscheduler import _runwatch
@@ -41,6 +42,9 @@ _SERVER_TIME = {
     "mysql": "SELECT UNIX_TIMESTAMP(NOW(6))",
     "mariadb": "SELECT UNIX_TIMESTAMP(NOW(6))",
 }
+#: how often processes look at a table that sends no notifications (MySQL): often
+#: enough that a change made in one process shows in the others within a second
+_POLL_WITHOUT_NOTIFICATIONS = 0.5
 #: due job IDs locked per statement (bounded so that no statement grows without end)
 _CHUNK = 500
 #: rows read to find this process's next wake-up
@@ -57,6 +61,13 @@ class SQLSharing:
             )
         self._store = store
         self._engine = store.engine
+        # PostgreSQL confines a failed statement to its savepoint; MySQL may roll
+        # the whole transaction back (a deadlock), so there a failure fails the claim.
+        self._savepoints_contain_errors = dialect == "postgresql"
+        if dialect != "postgresql":
+            # InnoDB's default (repeatable read) locks the gaps between index
+            # entries too, which makes concurrent claims deadlock one another.
+            self._engine = store.engine.execution_options(isolation_level="READ COMMITTED")
         self._jobs = store.jobs_t
         self._dialect = dialect
         self.lease = options.lease_seconds
@@ -64,9 +75,10 @@ class SQLSharing:
         self._poll = options.poll_seconds or (
             _shared.POLL_WITH_NOTIFICATIONS
             if self._notifies
-            else _shared.POLL_WITHOUT_NOTIFICATIONS
+            else _POLL_WITHOUT_NOTIFICATIONS
         )
         self._channel = tablename
+        self._lock_name = f"apscheduler:{tablename}"[:64]
         self.members_t = Table(
             f"{tablename}_schedulers",
             metadata,
@@ -129,16 +141,27 @@ class SQLSharing:
                 self._logger.warning("Could not leave the shared job store: %s", exc)
 
     def _create_tables(self):
+        # Processes starting together would otherwise race to create them: each
+        # waits for the others under a lock named after the table.
         tables = [self._jobs, self.members_t, self.runs_t]
         with self._engine.begin() as connection:
             if self._dialect == "postgresql":
-                # Processes starting together would otherwise race to create them.
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
                     {"name": self._channel},
                 )
-            for table in tables:
-                table.create(connection, checkfirst=True)
+            else:
+                connection.execute(
+                    text("SELECT GET_LOCK(:name, 60)"), {"name": self._lock_name}
+                )
+            try:
+                for table in tables:
+                    table.create(connection, checkfirst=True)
+            finally:
+                if self._dialect != "postgresql":
+                    connection.execute(
+                        text("SELECT RELEASE_LOCK(:name)"), {"name": self._lock_name}
+                    )
 
     #
     # A pass's claim
@@ -191,6 +214,11 @@ class SQLSharing:
                 yield claim
             finally:
                 self._claiming = None
+            if claim.failed:
+                # Rolls the whole claim back: none of its runs goes ahead.
+                raise _shared.ClaimConflict(
+                    "a statement of the claim failed outside its savepoint"
+                )
 
         # Committed: from now on the end of each reserved run deletes its record.
         for key, job_id in claim.reserved:
@@ -202,6 +230,24 @@ class SQLSharing:
         _, connection, claim, server_now, counts, claimed_times = self._claiming
         c = self._jobs.c
         read = claimed_times.get(job.id)
+        try:
+            key = self._write_claimed(connection, claim, job, remove, read, server_now, counts)
+        except SQLAlchemyError:
+            if not self._savepoints_contain_errors:
+                # MySQL rolls the whole transaction back on a deadlock, savepoints
+                # and all: what the claim wrote before this job is gone too.
+                claim.failed = True
+            raise
+        if key is None:
+            return
+        counts[job.id] = counts.get(job.id, 0) + 1
+        claim.outcomes[job.id] = _shared.RUN
+        claim.reserved.append((key, job.id))
+
+    def _write_claimed(self, connection, claim, job, remove, read, server_now, counts):
+        """The statements of claimed_write(), in a savepoint: the reserved run's
+        record key, or None when the job is advanced without a run (BUSY)."""
+        c = self._jobs.c
         with connection.begin_nested():
             where = and_(c.id == job.id, c.next_run_time == read)
             if remove:
@@ -221,7 +267,7 @@ class SQLSharing:
 
             if counts.get(job.id, 0) >= job.max_instances:
                 claim.outcomes[job.id] = _shared.BUSY
-                return
+                return None
             key = uuid.uuid4().hex
             connection.execute(
                 self.runs_t.insert().values(
@@ -232,9 +278,7 @@ class SQLSharing:
                     lease_until=server_now + self.lease,
                 )
             )
-        counts[job.id] = counts.get(job.id, 0) + 1
-        claim.outcomes[job.id] = _shared.RUN
-        claim.reserved.append((key, job.id))
+        return key
 
     def claimed_remove(self, job_id):
         claim = self._claiming[2]

@@ -59,7 +59,7 @@ class SQLAlchemyJobStore(BaseJobStore):
         renewing its lease (it died) keeps its claims
     :param float poll_seconds: in shared mode, how often each process reads the
         table even without a notification (default: 10 on PostgreSQL, which notifies
-        changes, 1 elsewhere)
+        changes, 0.5 elsewhere)
 
     The table has APScheduler 3.x's layout (``id``, ``next_run_time`` as a UTC
     timestamp, ``job_state`` as the pickled job), so either package reads the other's.

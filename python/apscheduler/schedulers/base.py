@@ -1536,18 +1536,26 @@ class BaseScheduler(metaclass=ABCMeta):
         is reported as over ``max_instances``. Returns the first exception raised by
         a job (``None`` if there was none); a failure of the claim itself propagates.
         """
-        claimed_runs = []
-        claimed_removed = []
-        failure = None
-        with jobstore._claim_due_jobs(now) as claim:
-            for job in claim.jobs:
-                try:
-                    self._collect_job_run(
-                        job, jobstore_alias, jobstore, now, claimed_runs, claimed_removed
-                    )
-                except Exception as exc:
-                    if failure is None:
-                        failure = exc
+        for attempt in range(_CLAIM_ATTEMPTS):
+            claimed_runs = []
+            claimed_removed = []
+            failure = None
+            try:
+                with jobstore._claim_due_jobs(now) as claim:
+                    for job in claim.jobs:
+                        try:
+                            self._collect_job_run(
+                                job, jobstore_alias, jobstore, now, claimed_runs,
+                                claimed_removed,
+                            )
+                        except Exception as exc:
+                            if failure is None:
+                                failure = exc
+            except _shared.ClaimConflict:
+                if attempt == _CLAIM_ATTEMPTS - 1:
+                    raise
+            else:
+                break
 
         outcomes = claim.outcomes
         queued = set()
@@ -1776,6 +1784,10 @@ def _submit_batch(executor, runs):
             outcomes.append(None)
     return outcomes
 
+
+
+#: claims of one pass tried again at once after a conflict with another process
+_CLAIM_ATTEMPTS = 3
 
 
 def _claims_due_jobs(jobstore):
