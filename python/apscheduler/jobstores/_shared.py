@@ -246,7 +246,8 @@ class LeaseKeeper:
 def log_orphaned_run(logger, job_id, member, run_time):
     logger.warning(
         'Run of job "%s" scheduled at %s was claimed by scheduler %s, whose lease '
-        "expired before the run was reported as finished; it is not run again",
+        "expired before it recorded the run's end (the run may not have taken "
+        "place); it is not run again",
         job_id,
         utc_datetime_like(run_time, None) if run_time is not None else "an unknown time",
         member,
