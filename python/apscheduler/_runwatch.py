@@ -37,14 +37,3 @@ def released(job_id):
     # Outside the lock: the callback may take its own locks.
     callback()
 
-
-def forget(callbacks):
-    """Drop these callbacks wherever they wait (their store has shut down)."""
-    callbacks = set(callbacks)
-    with _lock:
-        for job_id in list(watchers):
-            pending = deque(cb for cb in watchers[job_id] if cb not in callbacks)
-            if pending:
-                watchers[job_id] = pending
-            else:
-                del watchers[job_id]
