@@ -147,6 +147,8 @@ impl<J> OrderedJobs<J> {
     }
 }
 
+// Test-only code, never built into the extension: an `unwrap()` here is an assertion
+// that fails the test, not a panic that could reach Python.
 #[cfg(test)]
 mod tests {
     use super::*;

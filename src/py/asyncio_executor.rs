@@ -95,11 +95,14 @@ fn report<'py>(run: &Bound<'py, PyCoroutineRun>, reporter: &mut Option<Reporter<
     reporter.report_success(&job_id, events.into_any())
 }
 
+/// The batch's reporter for `executor`: the one it has if it reports for that
+/// executor, a new one otherwise.
 fn reporter_for<'a, 'py>(reporter: &'a mut Option<Reporter<'py>>, executor: &Bound<'py, PyAny>) -> PyResult<&'a mut Reporter<'py>> {
-    if !reporter.as_ref().is_some_and(|known| known.executor().is(executor)) {
-        *reporter = Some(Reporter::new(executor)?);
-    }
-    Ok(reporter.as_mut().expect("set just above"))
+    let current = match reporter.take() {
+        Some(known) if known.executor().is(executor) => known,
+        _ => Reporter::new(executor)?,
+    };
+    Ok(reporter.insert(current))
 }
 
 /// `_job_done` for a batch of one executor's runs when it is quiet (no listener, the

@@ -39,7 +39,8 @@ from datetime import datetime, timezone
 from hashlib import blake2b
 
 from apscheduler.executors.base import MaxInstancesReachedError
-from apscheduler.util import asbool
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.util import asbool, datetime_to_utc_timestamp, utc_timestamp_to_datetime
 
 #: what became of a claimed job's run
 RUN = "run"  # the job was advanced and its run reserved: submit it
@@ -156,6 +157,131 @@ class ReadTimes:
 
     def pop(self, job_id):
         return self._times.pop(job_id, self.MISSING)
+
+
+class SharingBase:
+    """
+    What the shared mode of every backend does the same way: membership and leases
+    through a :class:`LeaseKeeper`, wake-ups through a :class:`ChangeListener`, the
+    bookkeeping of a pass's claim, and the next wake-up time. A backend supplies
+    ``claim()``, ``claimed_write()``, ``heartbeat()``, ``delete_run_records()``,
+    ``_scheduled()`` (the first ``(job ID, next run time)`` pairs in time order),
+    ``_leave()`` and, if ``_notifies``, ``_listen()``.
+    """
+
+    #: whether the backend tells the other processes about changes (see _listen)
+    _notifies = True
+
+    def __init__(self, store, lease_seconds, poll_seconds):
+        self._store = store
+        self.lease = lease_seconds
+        self._poll = poll_seconds
+        self.member = None
+        self._members = frozenset()
+        self._read_times = ReadTimes()
+        # (thread ident, PassClaim, backend state...) while a pass claims
+        self._claiming = None
+        self._keeper = None
+        self._listener = None
+        self._logger = store._logger
+
+    def start(self):
+        self._logger = self._store._logger
+        self._prepare()
+        self.member = new_member_id()
+        self._members = frozenset((self.member,))
+        self._keeper = LeaseKeeper(self, self.lease, self._logger)
+        self._keeper.start()
+        if self._notifies:
+            self._listener = ChangeListener(self)
+            self._listener.start()
+
+    def _prepare(self):
+        """What the backend needs before the first heartbeat (tables, say)."""
+
+    def shutdown(self):
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
+        if self._keeper is not None:
+            self._keeper.stop()
+            self._keeper = None
+        if self.member is not None:
+            # Leaving at once lets the others take this process's jobs now rather
+            # than when its lease runs out.
+            try:
+                self._leave()
+            except Exception as exc:
+                self._logger.warning("Could not leave the shared job store: %s", exc)
+
+    @property
+    def in_claim(self):
+        claiming = self._claiming
+        return claiming is not None and claiming[0] == threading.get_ident()
+
+    def claimed_remove(self, job_id):
+        claim = self._claiming[1]
+        job = next((job for job in claim.jobs if job.id == job_id), None)
+        if job is None:
+            raise JobLookupError(job_id)
+        self.claimed_write(job, remove=True)
+
+    def remember_read(self, job):
+        self._read_times.remember(job.id, datetime_to_utc_timestamp(job.next_run_time))
+
+    def next_wakeup_time(self, now):
+        """When this process next has something to claim: its own jobs' next run
+        times, the others' plus the lease, and at the latest ``poll_seconds`` away."""
+        best = wakeup_timestamp(
+            self._scheduled(),
+            self.member,
+            self._members | {self.member},
+            self.lease,
+            datetime_to_utc_timestamp(now) + self._poll,
+        )
+        return utc_timestamp_to_datetime(best)
+
+
+class ChangeListener:
+    """
+    A thread that waits for the other processes' notifications of changes; any
+    batch of them wakes this process's scheduler. The backend's
+    ``_listen(stop, heard)`` blocks until ``stop`` is set, calling ``heard(senders)``
+    with the member IDs of each batch; it raises when its connection fails (the
+    thread waits a second and listens again) and returns early when it cannot
+    listen at all.
+    """
+
+    def __init__(self, sharing):
+        self._sharing = sharing
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="APScheduler-shared-store-listener", daemon=True
+        )
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                self._sharing._listen(self._stop, self._heard)
+                return
+            except Exception as exc:
+                self._sharing._logger.warning("Listening for job changes failed: %s", exc)
+                self._stop.wait(1)
+
+    def _heard(self, senders):
+        sharing = self._sharing
+        if any(sender != sharing.member for sender in senders):
+            scheduler = sharing._store._scheduler
+            if is_running(scheduler):
+                scheduler.wakeup()
 
 
 def utc_datetime_like(timestamp, like):

@@ -26,7 +26,7 @@ from apscheduler import _runwatch
 from apscheduler.jobstores import _shared
 from apscheduler.jobstores._pickled import dump_job
 from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
-from apscheduler.util import datetime_to_utc_timestamp, utc_timestamp_to_datetime
+from apscheduler.util import datetime_to_utc_timestamp
 
 _WAKEUP_SCAN = 256
 
@@ -190,12 +190,14 @@ def _score_arg(timestamp):
     return "" if timestamp is None else repr(timestamp)
 
 
-class RedisSharing:
+class RedisSharing(_shared.SharingBase):
     def __init__(self, store, options):
-        self._store = store
+        super().__init__(
+            store,
+            options.lease_seconds,
+            options.poll_seconds or _shared.POLL_WITH_NOTIFICATIONS,
+        )
         self._redis = store.redis
-        self.lease = options.lease_seconds
-        self._poll = options.poll_seconds or _shared.POLL_WITH_NOTIFICATIONS
         prefix = store.jobs_key
         self._members_key = f"{prefix}.schedulers"
         self._idle_key = f"{prefix}.idle"
@@ -208,53 +210,22 @@ class RedisSharing:
         self._add = self._redis.register_script(_ADD)
         self._update = self._redis.register_script(_UPDATE)
         self._remove = self._redis.register_script(_REMOVE)
-        self.member = None
-        self._members = frozenset()
-        self._read_times = _shared.ReadTimes()
-        self._claiming = None  # (thread ident, claim, scores read, pending writes)
         self._my_runs = set()  # run keys whose lease this process renews
         self._my_runs_lock = threading.Lock()
-        self._keeper = None
-        self._listener = None
-        self._logger = store._logger
 
     #
     # Lifecycle
     #
 
-    def start(self):
-        self._logger = self._store._logger
-        self.member = _shared.new_member_id()
-        self._members = frozenset((self.member,))
-        self._keeper = _shared.LeaseKeeper(self, self.lease, self._logger)
-        self._keeper.start()
-        self._listener = _Listener(self)
-        self._listener.start()
-
-    def shutdown(self):
-        if self._listener is not None:
-            self._listener.stop()
-            self._listener = None
-        if self._keeper is not None:
-            self._keeper.stop()
-            self._keeper = None
-        if self.member is not None:
-            try:
-                with self._redis.pipeline() as pipe:
-                    pipe.zrem(self._members_key, self.member)
-                    pipe.zrem(self._idle_key, self.member)
-                    pipe.execute()
-            except Exception as exc:
-                self._logger.warning("Could not leave the shared job store: %s", exc)
+    def _leave(self):
+        with self._redis.pipeline() as pipe:
+            pipe.zrem(self._members_key, self.member)
+            pipe.zrem(self._idle_key, self.member)
+            pipe.execute()
 
     #
     # A pass's claim
     #
-
-    @property
-    def in_claim(self):
-        claiming = self._claiming
-        return claiming is not None and claiming[0] == threading.get_ident()
 
     @contextmanager
     def claim(self, now):
@@ -267,7 +238,7 @@ class RedisSharing:
         overdue = timestamp - self.lease
         scores = {}
         for raw_id, score in due:
-            job_id = raw_id.decode() if isinstance(raw_id, bytes) else raw_id
+            job_id = _text(raw_id)
             if score <= overdue or _shared.owner_of(job_id, members) == self.member:
                 scores[job_id] = score
         if scores:
@@ -305,13 +276,6 @@ class RedisSharing:
                 )
             )
 
-    def claimed_remove(self, job_id):
-        claim = self._claiming[1]
-        job = next((job for job in claim.jobs if job.id == job_id), None)
-        if job is None:
-            raise JobLookupError(job_id)
-        self.claimed_write(job, remove=True)
-
     def _commit(self, claim, pending):
         args = [self.lease, self.member]
         keys = []
@@ -330,7 +294,7 @@ class RedisSharing:
             args=args,
         )
         for (job_id, *_), key, result in zip(pending, keys, results):
-            outcome = result.decode() if isinstance(result, bytes) else result
+            outcome = _text(result)
             claim.outcomes[job_id] = outcome
             if outcome == _shared.RUN:
                 claim.reserved.append((key, job_id))
@@ -338,25 +302,17 @@ class RedisSharing:
                     self._my_runs.add(key)
                 _runwatch.watch(job_id, partial(self._keeper.run_ended, key))
 
-    def next_wakeup_time(self, now):
-        scheduled = [
-            (raw_id.decode() if isinstance(raw_id, bytes) else raw_id, score)
+    def _scheduled(self):
+        return [
+            (_text(raw_id), score)
             for raw_id, score in self._redis.zrange(
                 self._store.run_times_key, 0, _WAKEUP_SCAN - 1, withscores=True
             )
         ]
-        latest = datetime_to_utc_timestamp(now) + self._poll
-        best = _shared.wakeup_timestamp(
-            scheduled, self.member, self._members | {self.member}, self.lease, latest
-        )
-        return utc_timestamp_to_datetime(best)
 
     #
     # Writes through the API
     #
-
-    def remember_read(self, job):
-        self._read_times.remember(job.id, datetime_to_utc_timestamp(job.next_run_time))
 
     def add_job(self, job):
         added = self._add(
@@ -392,11 +348,11 @@ class RedisSharing:
                     "1" if check else "0",
                 ],
             )
-            if result in (b"missing", "missing"):
+            if _text(result) == "missing":
                 raise JobLookupError(job.id)
-            if result in (b"ok", "ok"):
+            if _text(result) == "ok":
                 return
-            current = result[1].decode() if isinstance(result[1], bytes) else result[1]
+            current = _text(result[1])
             next_run_time = float(current) if current else None
             job.next_run_time = _shared.utc_datetime_like(next_run_time, job.next_run_time)
             check = False
@@ -428,8 +384,7 @@ class RedisSharing:
             keys=[self._members_key, self._running_key, self._runs_key, self._idle_key],
             args=[self.member, self.lease, active, *mine],
         )
-        takers = {_text(member) for member in live} - {_text(member) for member in idle}
-        self._members = frozenset(takers | {self.member})
+        self._set_members(live, idle)
         for info in gone:
             run_time, member, job_id = _text(info).split("\n", 2)
             _shared.log_orphaned_run(self._logger, job_id, member, float(run_time))
@@ -445,57 +400,31 @@ class RedisSharing:
 
     def _read_members(self):
         """The processes that take jobs now, on the server's clock."""
-        live, idle = self._members_now(
-            keys=[self._members_key, self._idle_key]
-        )
+        live, idle = self._members_now(keys=[self._members_key, self._idle_key])
+        return self._set_members(live, idle)
+
+    def _set_members(self, live, idle):
+        """Keeps (and returns) the members that take jobs: the live ones less the
+        idle ones, and this one."""
         takers = {_text(member) for member in live} - {_text(member) for member in idle}
         self._members = frozenset(takers | {self.member})
         return self._members
 
+    def _listen(self, stop, heard):
+        """A subscription to the change channel (see ChangeListener)."""
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.subscribe(self._channel)
+            while not stop.is_set():
+                message = pubsub.get_message(timeout=0.5)
+                if message is not None:
+                    heard([_text(message["data"])])
+        finally:
+            try:
+                pubsub.close()
+            except Exception:
+                pass  # the connection is already gone: nothing left to close
+
 
 def _text(value):
     return value.decode() if isinstance(value, bytes) else value
-
-
-class _Listener:
-    """A subscription to the store's change channel; a message from another process
-    wakes this process's scheduler. Resubscribes after a failure."""
-
-    def __init__(self, sharing):
-        self._sharing = sharing
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name="APScheduler-shared-store-listener", daemon=True
-        )
-
-    def start(self):
-        self._thread.start()
-
-    def stop(self):
-        self._stop.set()
-        if self._thread is not threading.current_thread():
-            self._thread.join()
-
-    def _run(self):
-        sharing = self._sharing
-        while not self._stop.is_set():
-            pubsub = None
-            try:
-                pubsub = sharing._redis.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(sharing._channel)
-                while not self._stop.is_set():
-                    message = pubsub.get_message(timeout=0.5)
-                    if message is None or _text(message["data"]) == sharing.member:
-                        continue
-                    scheduler = sharing._store._scheduler
-                    if _shared.is_running(scheduler):
-                        scheduler.wakeup()
-            except Exception as exc:
-                sharing._logger.warning("Listening for job changes failed: %s", exc)
-                self._stop.wait(1)
-            finally:
-                if pubsub is not None:
-                    try:
-                        pubsub.close()
-                    except Exception:
-                        pass

@@ -34,7 +34,7 @@ from apscheduler import _runwatch
 from apscheduler.jobstores import _shared
 from apscheduler.jobstores._pickled import dump_job
 from apscheduler.jobstores.base import JobLookupError
-from apscheduler.util import datetime_to_utc_timestamp, utc_timestamp_to_datetime
+from apscheduler.util import datetime_to_utc_timestamp
 
 #: the database server's clock, as a UTC timestamp, per dialect
 _SERVER_TIME = {
@@ -51,7 +51,7 @@ _CHUNK = 500
 _WAKEUP_SCAN = 256
 
 
-class SQLSharing:
+class SQLSharing(_shared.SharingBase):
     def __init__(self, store, options, tablename, metadata, tableschema):
         dialect = store.engine.dialect.name
         if dialect not in _SERVER_TIME:
@@ -59,7 +59,14 @@ class SQLSharing:
                 "shared=True needs a database with row locks that can be skipped "
                 f"(PostgreSQL, MySQL 8 or MariaDB 10.6), not {dialect}"
             )
-        self._store = store
+        notifies = dialect == "postgresql"
+        super().__init__(
+            store,
+            options.lease_seconds,
+            options.poll_seconds
+            or (_shared.POLL_WITH_NOTIFICATIONS if notifies else _POLL_WITHOUT_NOTIFICATIONS),
+        )
+        self._notifies = notifies
         self._engine = store.engine
         # PostgreSQL confines a failed statement to its savepoint; MySQL may roll
         # the whole transaction back (a deadlock), so there a failure fails the claim.
@@ -70,13 +77,6 @@ class SQLSharing:
             self._engine = store.engine.execution_options(isolation_level="READ COMMITTED")
         self._jobs = store.jobs_t
         self._dialect = dialect
-        self.lease = options.lease_seconds
-        self._notifies = dialect == "postgresql"
-        self._poll = options.poll_seconds or (
-            _shared.POLL_WITH_NOTIFICATIONS
-            if self._notifies
-            else _POLL_WITHOUT_NOTIFICATIONS
-        )
         self._channel = tablename
         self._lock_name = f"apscheduler:{tablename}"[:64]
         self.members_t = Table(
@@ -99,48 +99,18 @@ class SQLSharing:
             Column("lease_until", Float(25), nullable=False),
             schema=tableschema,
         )
-        self.member = None
-        self._members = frozenset()
-        self._read_times = _shared.ReadTimes()
-        self._claiming = None  # (thread ident, connection, claim, server time, counts)
-        self._keeper = None
-        self._listener = None
-        self._logger = store._logger
 
     #
     # Lifecycle
     #
 
-    def start(self):
-        self._logger = self._store._logger
-        self._create_tables()
-        self.member = _shared.new_member_id()
-        self._members = frozenset((self.member,))
-        self._keeper = _shared.LeaseKeeper(self, self.lease, self._logger)
-        self._keeper.start()
-        if self._notifies:
-            self._listener = _Listener(self)
-            self._listener.start()
+    def _leave(self):
+        with self._engine.begin() as connection:
+            connection.execute(
+                self.members_t.delete().where(self.members_t.c.member == self.member)
+            )
 
-    def shutdown(self):
-        if self._listener is not None:
-            self._listener.stop()
-            self._listener = None
-        if self._keeper is not None:
-            self._keeper.stop()
-            self._keeper = None
-        if self.member is not None:
-            # Leaving at once lets the others take this process's jobs now rather
-            # than when its lease runs out.
-            try:
-                with self._engine.begin() as connection:
-                    connection.execute(
-                        self.members_t.delete().where(self.members_t.c.member == self.member)
-                    )
-            except Exception as exc:
-                self._logger.warning("Could not leave the shared job store: %s", exc)
-
-    def _create_tables(self):
+    def _prepare(self):
         # Processes starting together would otherwise race to create them: each
         # waits for the others under a lock named after the table.
         tables = [self._jobs, self.members_t, self.runs_t]
@@ -166,11 +136,6 @@ class SQLSharing:
     #
     # A pass's claim
     #
-
-    @property
-    def in_claim(self):
-        claiming = self._claiming
-        return claiming is not None and claiming[0] == threading.get_ident()
 
     @contextmanager
     def claim(self, now):
@@ -204,8 +169,8 @@ class SQLSharing:
             )
             self._claiming = (
                 threading.get_ident(),
-                connection,
                 claim,
+                connection,
                 server_now,
                 counts,
                 claimed_times,
@@ -227,8 +192,7 @@ class SQLSharing:
     def claimed_write(self, job, remove):
         """Advance (or remove) a claimed job, if it is still as the pass read it,
         and reserve its run. Raises JobLookupError when another process took it."""
-        _, connection, claim, server_now, counts, claimed_times = self._claiming
-        c = self._jobs.c
+        _, claim, connection, server_now, counts, claimed_times = self._claiming
         read = claimed_times.get(job.id)
         try:
             key = self._write_claimed(connection, claim, job, remove, read, server_now, counts)
@@ -280,13 +244,6 @@ class SQLSharing:
             )
         return key
 
-    def claimed_remove(self, job_id):
-        claim = self._claiming[2]
-        job = next((job for job in claim.jobs if job.id == job_id), None)
-        if job is None:
-            raise JobLookupError(job_id)
-        self.claimed_write(job, remove=True)
-
     def _running_counts(self, connection, job_ids, server_now, live):
         """Each job's runs going on in live processes. A record counts only while
         its process is live as well: one claimed after that process's last
@@ -305,29 +262,19 @@ class SQLSharing:
                 counts[job_id] = counts.get(job_id, 0) + 1
         return counts
 
-    def next_wakeup_time(self, now):
-        """When this process next has something to claim: its own jobs' next run
-        times, the others' plus the lease, and at the latest ``poll_seconds`` away."""
+    def _scheduled(self):
         c = self._jobs.c
         with self._engine.begin() as connection:
-            rows = connection.execute(
+            return connection.execute(
                 select(c.id, c.next_run_time)
                 .where(c.next_run_time != null())
                 .order_by(c.next_run_time)
                 .limit(_WAKEUP_SCAN)
             ).all()
-        latest = datetime_to_utc_timestamp(now) + self._poll
-        best = _shared.wakeup_timestamp(
-            rows, self.member, self._members | {self.member}, self.lease, latest
-        )
-        return utc_timestamp_to_datetime(best)
 
     #
     # Writes through the API
     #
-
-    def remember_read(self, job):
-        self._read_times.remember(job.id, datetime_to_utc_timestamp(job.next_run_time))
 
     def add_job(self, job, row):
         with self._engine.begin() as connection:
@@ -437,6 +384,31 @@ class SQLSharing:
         with self._engine.begin() as connection:
             connection.execute(self.runs_t.delete().where(self.runs_t.c.run_key.in_(keys)))
 
+    def _listen(self, stop, heard):
+        """LISTEN on a connection of its own (see ChangeListener)."""
+        raw = self._engine.raw_connection()
+        try:
+            driver = raw.driver_connection
+            if not hasattr(driver, "notifies"):
+                self._logger.info(
+                    "The database driver cannot wait for notifications; other "
+                    "processes' changes are seen every %s s",
+                    self._poll,
+                )
+                return
+            driver.autocommit = True
+            with driver.cursor() as cursor:
+                cursor.execute(f'LISTEN "{self._channel}"')
+            while not stop.is_set():
+                readable, _, _ = select_module.select([driver], [], [], 0.5)
+                if readable:
+                    driver.poll()
+                    heard([notice.payload for notice in driver.notifies])
+                    driver.notifies.clear()
+        finally:
+            # Never handed back to the pool: it is still listening.
+            raw.invalidate()
+
     #
     # Helpers
     #
@@ -454,62 +426,3 @@ class SQLSharing:
         live = {member for member, _ in rows} | {self.member}
         takers = {member for member, takes_jobs in rows if takes_jobs} | {self.member}
         return live, takers
-
-class _Listener:
-    """A connection LISTENing for the notifications of the other processes; each
-    one wakes this process's scheduler. Reconnects after a failure."""
-
-    def __init__(self, sharing):
-        self._sharing = sharing
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name="APScheduler-shared-store-listener", daemon=True
-        )
-
-    def start(self):
-        self._thread.start()
-
-    def stop(self):
-        self._stop.set()
-        if self._thread is not threading.current_thread():
-            self._thread.join()
-
-    def _run(self):
-        sharing = self._sharing
-        while not self._stop.is_set():
-            raw = None
-            try:
-                raw = sharing._engine.raw_connection()
-                driver = raw.driver_connection
-                if not hasattr(driver, "notifies"):
-                    sharing._logger.info(
-                        "The database driver cannot wait for notifications; other "
-                        "processes' changes are seen every %s s",
-                        sharing._poll,
-                    )
-                    return
-                driver.autocommit = True
-                with driver.cursor() as cursor:
-                    cursor.execute(f'LISTEN "{sharing._channel}"')
-                self._wait(driver)
-            except Exception as exc:
-                sharing._logger.warning("Listening for job changes failed: %s", exc)
-                self._stop.wait(1)
-            finally:
-                if raw is not None:
-                    # Never handed back to the pool: it is still listening.
-                    raw.invalidate()
-
-    def _wait(self, driver):
-        sharing = self._sharing
-        while not self._stop.is_set():
-            readable, _, _ = select_module.select([driver], [], [], 0.5)
-            if not readable:
-                continue
-            driver.poll()
-            others = False
-            while driver.notifies:
-                if driver.notifies.pop(0).payload != sharing.member:
-                    others = True
-            if others and _shared.is_running(sharing._store._scheduler):
-                sharing._store._scheduler.wakeup()
