@@ -8,6 +8,7 @@
 //! `ThreadPool` the queue and worker loop under `ThreadPoolExecutor`;
 //! `CoroutineRun` and `CoroutineReports` run and report `AsyncIOExecutor`'s coroutine jobs.
 
+mod add_job;
 mod asyncio_executor;
 mod calendarinterval;
 mod combining;
@@ -42,6 +43,7 @@ fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(cron::parse_field, module)?)?;
     module.add_function(wrap_pyfunction!(cron::expression_next_value, module)?)?;
     module.add_function(wrap_pyfunction!(combining::and_next_fire_time, module)?)?;
+    module.add_function(wrap_pyfunction!(add_job::add_job_natively, module)?)?;
     module.add_function(wrap_pyfunction!(due_runs::collect_due_runs, module)?)?;
     module.add_function(wrap_pyfunction!(due_runs::collect_due_slice, module)?)?;
     module.add_function(wrap_pyfunction!(asyncio_executor::submit_coroutine_runs, module)?)?;

@@ -29,7 +29,7 @@ fn library_methods(py: Python<'_>) -> PyResult<&LibraryMethods> {
 
 /// Whether `obj.<name>` is the library's own function `expected`: neither a subclass
 /// nor the instance has replaced it.
-fn is_library_method(obj: &Bound<'_, PyAny>, name: &Bound<'_, PyString>, expected: &Py<PyAny>) -> PyResult<bool> {
+pub(crate) fn is_library_method(obj: &Bound<'_, PyAny>, name: &Bound<'_, PyString>, expected: &Py<PyAny>) -> PyResult<bool> {
     // A type without the attribute (a mock that makes it up per instance) is not
     // the library's.
     match obj.get_type().getattr(name) {

@@ -18,6 +18,7 @@ from threading import TIMEOUT_MAX, Lock, RLock
 from tzlocal import get_localzone
 
 from apscheduler import _runwatch
+from apscheduler._core import add_job_natively as _add_job_natively
 from apscheduler._core import collect_due_runs as _collect_due_runs_natively
 from apscheduler.events import (
     EVENT_ALL,
@@ -543,6 +544,29 @@ class BaseScheduler(metaclass=ABCMeta):
         :rtype: Job
 
         """
+        # The common case (a plain function added to a started scheduler) is done
+        # natively, with the same steps and errors; None means it was left to the code
+        # below, untouched.
+        job = _add_job_natively(
+            self,
+            func,
+            trigger,
+            args,
+            kwargs,
+            id,
+            name,
+            misfire_grace_time,
+            coalesce,
+            max_instances,
+            next_run_time,
+            jobstore,
+            executor,
+            replace_existing,
+            trigger_args,
+        )
+        if job is not None:
+            return job
+
         job_kwargs = {
             "trigger": self._create_trigger(trigger, trigger_args),
             "executor": executor,

@@ -1,0 +1,392 @@
+//! `BaseScheduler.add_job` for the common case, done natively: a plain function, a
+//! trigger by alias or instance, the default options or plain values for them, and a
+//! started scheduler whose add path is the library's own.
+//!
+//! It does what the Python path does, in the same order and with the same errors:
+//! build the trigger, build the `Job`, check the callable's arguments, complete the
+//! job with the scheduler's defaults and first run time, store it under the job store
+//! lock, then report it. It declines (returns `None`) before doing anything when a call
+//! is not of that kind, and the Python path takes it: arguments that need converting
+//! or would fail validation, a stopped scheduler (the job is then pending), a replaced
+//! method or class. Everything it cannot decide cheaply is asked of the Python helper
+//! that the Python path would call.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyDateTime, PyDict, PyInt, PyList, PyString, PyTuple, PyTzInfoAccess};
+
+use super::report::is_library_method;
+
+/// What the add path reads from the library's modules, found once. Module globals that
+/// tests replace (`datetime`, `Job`) are read from the module dictionaries at each call.
+struct Library {
+    scheduler_globals: Py<PyDict>,
+    util_globals: Py<PyDict>,
+    job_globals: Py<PyDict>,
+    base_scheduler: Py<PyAny>,
+    job_class: Py<PyAny>,
+    plain_modify: Py<PyAny>,
+    base_trigger: Py<PyAny>,
+    function_type: Py<PyAny>,
+    undefined: Py<PyAny>,
+    conflicting_id_error: Py<PyAny>,
+}
+
+fn library(py: Python<'_>) -> PyResult<&Library> {
+    static LIBRARY: PyOnceLock<Library> = PyOnceLock::new();
+    LIBRARY.get_or_try_init(py, || {
+        let scheduler = py.import("apscheduler.schedulers.base")?;
+        let util = py.import("apscheduler.util")?;
+        let job = py.import("apscheduler.job")?;
+        let globals = |module: &Bound<'_, PyModule>| -> PyResult<Py<PyDict>> { Ok(module.dict().unbind()) };
+        Ok(Library {
+            scheduler_globals: globals(&scheduler)?,
+            util_globals: globals(&util)?,
+            job_globals: globals(&job)?,
+            base_scheduler: scheduler.getattr("BaseScheduler")?.unbind(),
+            job_class: job.getattr("Job")?.unbind(),
+            plain_modify: job.getattr("_plain_modify")?.unbind(),
+            base_trigger: py.import("apscheduler.triggers.base")?.getattr("BaseTrigger")?.unbind(),
+            function_type: py.import("types")?.getattr("FunctionType")?.unbind(),
+            undefined: util.getattr("undefined")?.unbind(),
+            conflicting_id_error: py.import("apscheduler.jobstores.base")?.getattr("ConflictingIdError")?.unbind(),
+        })
+    })
+}
+
+/// The scheduler methods on the add path; replaced on the class or the instance, the
+/// Python path runs so that the replacement is called.
+const ADD_PATH_METHODS: [&str; 6] =
+    ["_create_trigger", "_create_plugin_instance", "_real_add_job", "_store_job", "_lookup_jobstore", "_job_added"];
+
+/// `STATE_RUNNING` and `STATE_PAUSED`: a started scheduler stores jobs at once.
+const STARTED_STATES: [i64; 2] = [1, 2];
+
+fn global<'py>(globals: &Py<PyDict>, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    globals
+        .bind(py)
+        .get_item(name)?
+        .ok_or_else(|| pyo3::exceptions::PyNameError::new_err(format!("name '{name}' is not defined")))
+}
+
+/// An option as given: left to the scheduler's default, or a value `_modify` accepts
+/// as it is.
+enum OptionArg<'py> {
+    Default,
+    Given(Bound<'py, PyAny>),
+}
+
+/// `misfire_grace_time`: `None` or a positive int.
+fn grace_time_ok(value: &Bound<'_, PyAny>) -> bool {
+    value.is_none() || positive_int(value)
+}
+
+fn positive_int(value: &Bound<'_, PyAny>) -> bool {
+    value.is_exact_instance_of::<PyInt>() && value.extract::<i64>().is_ok_and(|n| n > 0)
+}
+
+/// An option argument the native path can take: the default, or a value of the exact
+/// type `_modify` would accept unchanged.
+fn screen_option<'py>(value: &Bound<'py, PyAny>, undefined: &Bound<'py, PyAny>, ok: fn(&Bound<'_, PyAny>) -> bool) -> Option<OptionArg<'py>> {
+    if value.is(undefined) {
+        Some(OptionArg::Default)
+    } else if ok(value) {
+        Some(OptionArg::Given(value.clone()))
+    } else {
+        None
+    }
+}
+
+fn exact_str(value: &Bound<'_, PyAny>) -> bool {
+    value.is_exact_instance_of::<PyString>()
+}
+
+/// Whether every method of the add path is the library's own.
+fn add_path_is_plain(scheduler: &Bound<'_, PyAny>, lib: &Library) -> PyResult<bool> {
+    let py = scheduler.py();
+    let base = lib.base_scheduler.bind(py);
+    for name in ADD_PATH_METHODS {
+        let name = PyString::intern(py, name);
+        let expected = base.getattr(&name)?.unbind();
+        if !is_library_method(scheduler, &name, &expected)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// `obj_to_ref(func)` for a plain function: `None` for lambdas and nested functions.
+/// The reference text is kept per (module, qualified name), so that the jobs of one
+/// function share one string.
+fn function_ref<'py>(module: &Bound<'py, PyString>, qualname: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
+    type RefKey = (usize, usize);
+    static REFS: PyOnceLock<parking_lot::Mutex<Vec<(RefKey, Py<PyString>, Py<PyString>, Py<PyAny>)>>> = PyOnceLock::new();
+    let py = module.py();
+    let refs = REFS.get_or_init(py, Default::default);
+    let key = (module.as_ptr() as usize, qualname.as_ptr() as usize);
+    // The strings are held by the cache, so their addresses cannot be reused.
+    let found = refs.lock().iter().find(|(k, ..)| *k == key).map(|(.., value)| value.clone_ref(py));
+    if let Some(value) = found {
+        return Ok(value.into_bound(py));
+    }
+    let name = qualname.to_cow()?;
+    let value = if name.contains("<lambda>") || name.contains("<locals>") {
+        py.None().into_bound(py)
+    } else {
+        PyString::new(py, &format!("{}:{}", module.to_cow()?, name)).into_any()
+    };
+    let mut guard = refs.lock();
+    // A program adds jobs for a few functions; one that makes functions on the fly must
+    // not grow this without bound. The old entries are released after the lock.
+    let old = if guard.len() >= 64 { std::mem::take(&mut *guard) } else { Vec::new() };
+    guard.push((key, module.clone().unbind(), qualname.clone().unbind(), value.clone().unbind()));
+    drop(guard);
+    drop(old);
+    Ok(value)
+}
+
+/// `check_callable_args(func, args, kwargs)` for a plain function, answered from the
+/// cache the Python function fills when the answer is there.
+fn check_callable_args(lib: &Library, func: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>, kwargs: &Bound<'_, PyDict>) -> PyResult<()> {
+    let py = func.py();
+    let cache = global(&lib.util_globals, py, "_callable_checks")?;
+    if let Ok(cache) = cache.cast::<PyDict>() {
+        let names = PyTuple::new(py, kwargs.keys())?;
+        let key = PyTuple::new(
+            py,
+            [func.getattr(intern!(py, "__code__"))?, PyBool::new(py, false).to_owned().into_any(), args.len().into_pyobject(py)?.into_any(), names.into_any()],
+        )?;
+        if let Some(cached) = cache.get_item(&key)? {
+            let signature = func.getattr(intern!(py, "__dict__"))?.cast_into::<PyDict>()?.get_item(intern!(py, "__signature__"))?;
+            let parts = [
+                Some(func.getattr(intern!(py, "__defaults__"))?),
+                Some(func.getattr(intern!(py, "__kwdefaults__"))?),
+                signature,
+            ];
+            let (cached_parts, error) = cached.extract::<(Bound<'_, PyTuple>, Bound<'_, PyAny>)>()?;
+            let same = cached_parts.len() == 3
+                && cached_parts.iter().zip(parts.iter()).all(|(a, b)| match b {
+                    Some(b) => a.is(b),
+                    None => a.is_none(),
+                });
+            if same {
+                if error.is_none() {
+                    return Ok(());
+                }
+                return Err(PyValueError::new_err(error.unbind()));
+            }
+        }
+    }
+    global(&lib.util_globals, py, "check_callable_args")?.call1((func, args, kwargs))?;
+    Ok(())
+}
+
+/// The scheduler's job defaults, when they are the three options with values `_modify`
+/// takes unchanged: `(misfire_grace_time, coalesce, max_instances)`.
+fn plain_defaults<'py>(scheduler: &Bound<'py, PyAny>) -> PyResult<Option<[Bound<'py, PyAny>; 3]>> {
+    let py = scheduler.py();
+    let defaults = scheduler.getattr(intern!(py, "_job_defaults"))?;
+    let Ok(defaults) = defaults.cast::<PyDict>() else { return Ok(None) };
+    if defaults.len() != 3 {
+        return Ok(None);
+    }
+    let (Some(grace), Some(coalesce), Some(instances)) = (
+        defaults.get_item(intern!(py, "misfire_grace_time"))?,
+        defaults.get_item(intern!(py, "coalesce"))?,
+        defaults.get_item(intern!(py, "max_instances"))?,
+    ) else {
+        return Ok(None);
+    };
+    if !grace_time_ok(&grace) || !coalesce.is_exact_instance_of::<PyBool>() || !positive_int(&instances) {
+        return Ok(None);
+    }
+    Ok(Some([grace, coalesce, instances]))
+}
+
+fn is_aware(value: &Bound<'_, PyAny>) -> bool {
+    value.cast::<PyDateTime>().map(|dt| dt.get_tzinfo().is_some()).unwrap_or(false)
+}
+
+/// The job's `trigger`, as `_create_trigger` makes it; `None` when the Python path
+/// must (a plug-in not loaded yet, a wrong type whose error it raises).
+fn create_trigger<'py>(scheduler: &Bound<'py, PyAny>, lib: &Library, trigger: &Bound<'py, PyAny>, trigger_args: &Bound<'py, PyDict>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let py = scheduler.py();
+    let alias = if trigger.is_none() {
+        intern!(py, "date").clone()
+    } else if let Ok(alias) = trigger.cast::<PyString>() {
+        alias.clone()
+    } else if trigger.is_instance(lib.base_trigger.bind(py))? {
+        return Ok(Some(trigger.clone()));
+    } else {
+        return Ok(None);
+    };
+    let classes = scheduler.getattr(intern!(py, "_trigger_classes"))?;
+    let Ok(classes) = classes.cast::<PyDict>() else { return Ok(None) };
+    let Some(class) = classes.get_item(&alias)? else { return Ok(None) };
+    if !trigger_args.contains(intern!(py, "timezone"))? {
+        trigger_args.set_item(intern!(py, "timezone"), scheduler.getattr(intern!(py, "timezone"))?)?;
+    }
+    Ok(Some(class.call((), Some(trigger_args))?))
+}
+
+/// Runs `body` holding the scheduler's job store lock (a Python `RLock`).
+fn with_store_lock<'py, T>(scheduler: &Bound<'py, PyAny>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    let py = scheduler.py();
+    let lock = scheduler.getattr(intern!(py, "_jobstores_lock"))?;
+    lock.call_method0(intern!(py, "acquire"))?;
+    let result = body();
+    let released = lock.call_method0(intern!(py, "release"));
+    let value = result?;
+    released?;
+    Ok(value)
+}
+
+/// `add_job(func, trigger, args, kwargs, id, name, misfire_grace_time, coalesce,
+/// max_instances, next_run_time, jobstore, executor, replace_existing, **trigger_args)`
+/// done natively, returning the job; `None` when the call is left to the Python path,
+/// in which case nothing has been done.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub fn add_job_natively<'py>(
+    scheduler: &Bound<'py, PyAny>,
+    func: &Bound<'py, PyAny>,
+    trigger: &Bound<'py, PyAny>,
+    args: &Bound<'py, PyAny>,
+    kwargs: &Bound<'py, PyAny>,
+    id: &Bound<'py, PyAny>,
+    name: &Bound<'py, PyAny>,
+    misfire_grace_time: &Bound<'py, PyAny>,
+    coalesce: &Bound<'py, PyAny>,
+    max_instances: &Bound<'py, PyAny>,
+    next_run_time: &Bound<'py, PyAny>,
+    jobstore: &Bound<'py, PyAny>,
+    executor: &Bound<'py, PyAny>,
+    replace_existing: &Bound<'py, PyAny>,
+    trigger_args: &Bound<'py, PyDict>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let py = scheduler.py();
+    let lib = library(py)?;
+    let undefined = lib.undefined.bind(py);
+
+    // Screening: nothing is changed until every check has passed.
+    if !func.get_type().is(lib.function_type.bind(py)) || !next_run_time.is(undefined) {
+        return Ok(None);
+    }
+    let args_ok = args.is_none() || args.is_exact_instance_of::<PyTuple>() || args.is_exact_instance_of::<PyList>();
+    let kwargs_ok = kwargs.is_none() || kwargs.is_exact_instance_of::<PyDict>();
+    let id_ok = id.is_none() || exact_str(id);
+    let name_ok = name.is_none() || (exact_str(name) && name.is_truthy()?);
+    if !(args_ok && kwargs_ok && id_ok && name_ok && exact_str(executor) && exact_str(jobstore)) {
+        return Ok(None);
+    }
+    let (Some(grace), Some(coalesce), Some(instances)) = (
+        screen_option(misfire_grace_time, undefined, grace_time_ok),
+        screen_option(coalesce, undefined, |value| value.is_exact_instance_of::<PyBool>()),
+        screen_option(max_instances, undefined, positive_int),
+    ) else {
+        return Ok(None);
+    };
+    let started = scheduler.getattr(intern!(py, "state"))?.extract::<i64>().is_ok_and(|state| STARTED_STATES.contains(&state));
+    if !started {
+        return Ok(None);
+    }
+    let job_class = global(&lib.scheduler_globals, py, "Job")?;
+    if !job_class.is(lib.job_class.bind(py)) || !job_class.getattr(intern!(py, "_modify"))?.is(lib.plain_modify.bind(py)) {
+        return Ok(None);
+    }
+    let (Ok(qualname), Ok(module)) = (
+        func.getattr(intern!(py, "__qualname__"))?.cast_into_exact::<PyString>(),
+        func.getattr(intern!(py, "__module__"))?.cast_into_exact::<PyString>(),
+    ) else {
+        return Ok(None);
+    };
+    if !add_path_is_plain(scheduler, lib)? {
+        return Ok(None);
+    }
+    let Some(trigger) = create_trigger(scheduler, lib, trigger, trigger_args)? else {
+        return Ok(None);
+    };
+
+    // From here on the call is the native path's: errors are raised, as the Python
+    // path raises them at the same step.
+    let args = if args.is_none() {
+        PyTuple::empty(py)
+    } else if let Ok(tuple) = args.cast::<PyTuple>() {
+        tuple.clone()
+    } else {
+        args.cast::<PyList>()?.to_tuple()
+    };
+    let kwargs = match kwargs.cast::<PyDict>() {
+        Ok(kwargs) => kwargs.copy()?,
+        Err(_) => PyDict::new(py),
+    };
+    let job_id = if id.is_truthy()? { id.clone() } else { global(&lib.job_globals, py, "_new_job_id")?.call0()? };
+    check_callable_args(lib, func, &args, &kwargs)?;
+    let name = if name.is_none() { qualname.clone().into_any() } else { name.clone() };
+
+    let job = job_class.call_method1(intern!(py, "__new__"), (&job_class,))?;
+    job.setattr(intern!(py, "_scheduler"), scheduler)?;
+    job.setattr(intern!(py, "_jobstore_alias"), py.None())?;
+    job.setattr(intern!(py, "id"), &job_id)?;
+    job.setattr(intern!(py, "func"), func)?;
+    job.setattr(intern!(py, "func_ref"), function_ref(&module, &qualname)?)?;
+    job.setattr(intern!(py, "args"), args)?;
+    job.setattr(intern!(py, "kwargs"), kwargs)?;
+    job.setattr(intern!(py, "name"), name)?;
+    for (option, value) in [("misfire_grace_time", &grace), ("coalesce", &coalesce), ("max_instances", &instances)] {
+        if let OptionArg::Given(value) = value {
+            job.setattr(option, value)?;
+        }
+    }
+    job.setattr(intern!(py, "trigger"), &trigger)?;
+    job.setattr(intern!(py, "executor"), executor)?;
+
+    complete_job(scheduler, lib, &job, &trigger, [&grace, &coalesce, &instances])?;
+
+    with_store_lock(scheduler, || {
+        let stores = scheduler.getattr(intern!(py, "_jobstores"))?;
+        let store = match stores.get_item(jobstore) {
+            Ok(store) => store,
+            // The Python method raises the library's error for an unknown alias.
+            Err(_) => scheduler.call_method1(intern!(py, "_lookup_jobstore"), (jobstore,))?,
+        };
+        if let Err(error) = store.call_method1(intern!(py, "add_job"), (&job,)) {
+            if !error.is_instance(py, lib.conflicting_id_error.bind(py)) || !replace_existing.is_truthy()? {
+                return Err(error);
+            }
+            store.call_method1(intern!(py, "update_job"), (&job,))?;
+        }
+        job.setattr(intern!(py, "_jobstore_alias"), jobstore)
+    })?;
+
+    let listened = scheduler.call_method0(intern!(py, "_listened_codes"))?;
+    scheduler.call_method1(intern!(py, "_job_added"), (&job, jobstore, listened))?;
+    Ok(Some(job))
+}
+
+/// `_complete_job(scheduler, job)`: the defaults for the options not given, and the
+/// trigger's first fire time. Defaults that need `_modify`'s checks (or a first fire
+/// time that needs converting) are left to the Python function.
+fn complete_job<'py>(scheduler: &Bound<'py, PyAny>, lib: &Library, job: &Bound<'py, PyAny>, trigger: &Bound<'py, PyAny>, options: [&OptionArg<'py>; 3]) -> PyResult<()> {
+    let py = scheduler.py();
+    let python_path = || -> PyResult<()> {
+        global(&lib.scheduler_globals, py, "_complete_job")?.call1((scheduler, job))?;
+        Ok(())
+    };
+    let Some(defaults) = plain_defaults(scheduler)? else { return python_path() };
+    let now = global(&lib.scheduler_globals, py, "datetime")?
+        .call_method1(intern!(py, "now"), (scheduler.getattr(intern!(py, "timezone"))?,))?;
+    let next_run_time = trigger.call_method1(intern!(py, "get_next_fire_time"), (py.None(), now))?;
+    if !next_run_time.is_none() && !is_aware(&next_run_time) {
+        return python_path();
+    }
+    let names = [intern!(py, "misfire_grace_time"), intern!(py, "coalesce"), intern!(py, "max_instances")];
+    for ((name, option), default) in names.into_iter().zip(options).zip(defaults) {
+        if let OptionArg::Default = option {
+            job.setattr(name, default)?;
+        }
+    }
+    job.setattr(intern!(py, "next_run_time"), next_run_time)
+}
