@@ -17,7 +17,12 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDateTime, PyDict, PyInt, PyList, PyString, PyTuple, PyTzInfoAccess};
 
+use super::due_runs::trigger_result_utc;
+use super::interval::PyIntervalTrigger;
+use super::jobstores::PyMemoryJobStore;
 use super::report::is_library_method;
+use super::zones;
+use crate::jobstore::RunKey;
 
 /// What the add path reads from the library's modules, found once. Module globals that
 /// tests replace (`datetime`, `Job`) are read from the module dictionaries at each call.
@@ -25,13 +30,18 @@ struct Library {
     scheduler_globals: Py<PyDict>,
     util_globals: Py<PyDict>,
     job_globals: Py<PyDict>,
-    base_scheduler: Py<PyAny>,
     job_class: Py<PyAny>,
     plain_modify: Py<PyAny>,
     base_trigger: Py<PyAny>,
     function_type: Py<PyAny>,
     undefined: Py<PyAny>,
     conflicting_id_error: Py<PyAny>,
+    native_add_job: Py<PyAny>,
+    native_update_job: Py<PyAny>,
+    /// `ADD_PATH_METHODS` with `BaseScheduler`'s functions of those names.
+    add_path_methods: Vec<(Py<PyString>, Py<PyAny>)>,
+    /// `IntervalTrigger` and its `__init__`, which the add path may skip.
+    interval_trigger: (Py<PyAny>, Py<PyAny>),
 }
 
 fn library(py: Python<'_>) -> PyResult<&Library> {
@@ -41,17 +51,26 @@ fn library(py: Python<'_>) -> PyResult<&Library> {
         let util = py.import("apscheduler.util")?;
         let job = py.import("apscheduler.job")?;
         let globals = |module: &Bound<'_, PyModule>| -> PyResult<Py<PyDict>> { Ok(module.dict().unbind()) };
+        let base_scheduler = scheduler.getattr("BaseScheduler")?;
+        let add_path_methods = ADD_PATH_METHODS
+            .iter()
+            .map(|name| -> PyResult<_> { Ok((PyString::intern(py, name).unbind(), base_scheduler.getattr(*name)?.unbind())) })
+            .collect::<PyResult<Vec<_>>>()?;
+        let interval = py.import("apscheduler.triggers.interval")?.getattr("IntervalTrigger")?;
         Ok(Library {
+            add_path_methods,
+            interval_trigger: (interval.clone().unbind(), interval.getattr("__init__")?.unbind()),
             scheduler_globals: globals(&scheduler)?,
             util_globals: globals(&util)?,
             job_globals: globals(&job)?,
-            base_scheduler: scheduler.getattr("BaseScheduler")?.unbind(),
             job_class: job.getattr("Job")?.unbind(),
             plain_modify: job.getattr("_plain_modify")?.unbind(),
             base_trigger: py.import("apscheduler.triggers.base")?.getattr("BaseTrigger")?.unbind(),
             function_type: py.import("types")?.getattr("FunctionType")?.unbind(),
             undefined: util.getattr("undefined")?.unbind(),
             conflicting_id_error: py.import("apscheduler.jobstores.base")?.getattr("ConflictingIdError")?.unbind(),
+            native_add_job: py.get_type::<PyMemoryJobStore>().getattr("add_job")?.unbind(),
+            native_update_job: py.get_type::<PyMemoryJobStore>().getattr("update_job")?.unbind(),
         })
     })
 }
@@ -63,6 +82,7 @@ const ADD_PATH_METHODS: [&str; 6] =
 
 /// `STATE_RUNNING` and `STATE_PAUSED`: a started scheduler stores jobs at once.
 const STARTED_STATES: [i64; 2] = [1, 2];
+const STATE_RUNNING: i64 = 1;
 
 fn global<'py>(globals: &Py<PyDict>, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
     globals
@@ -106,11 +126,8 @@ fn exact_str(value: &Bound<'_, PyAny>) -> bool {
 /// Whether every method of the add path is the library's own.
 fn add_path_is_plain(scheduler: &Bound<'_, PyAny>, lib: &Library) -> PyResult<bool> {
     let py = scheduler.py();
-    let base = lib.base_scheduler.bind(py);
-    for name in ADD_PATH_METHODS {
-        let name = PyString::intern(py, name);
-        let expected = base.getattr(&name)?.unbind();
-        if !is_library_method(scheduler, &name, &expected)? {
+    for (name, expected) in &lib.add_path_methods {
+        if !is_library_method(scheduler, name.bind(py), expected)? {
             return Ok(false);
         }
     }
@@ -228,7 +245,48 @@ fn create_trigger<'py>(scheduler: &Bound<'py, PyAny>, lib: &Library, trigger: &B
     if !trigger_args.contains(intern!(py, "timezone"))? {
         trigger_args.set_item(intern!(py, "timezone"), scheduler.getattr(intern!(py, "timezone"))?)?;
     }
+    if let Some(trigger) = new_interval_trigger(lib, &class, trigger_args)? {
+        return Ok(Some(trigger));
+    }
     Ok(Some(class.call((), Some(trigger_args))?))
+}
+
+/// `IntervalTrigger(**trigger_args)` without its Python `__init__`, which only binds
+/// the arguments and passes them to the native `_init`: `None` unless the class and its
+/// `__init__` are the library's and every argument name is one of its parameters.
+fn new_interval_trigger<'py>(lib: &Library, class: &Bound<'py, PyAny>, trigger_args: &Bound<'py, PyDict>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    const PARAMETERS: [&str; 9] = ["weeks", "days", "hours", "minutes", "seconds", "start_date", "end_date", "timezone", "jitter"];
+    let py = class.py();
+    let (interval_class, interval_init) = &lib.interval_trigger;
+    if !class.is(interval_class.bind(py)) || !class.getattr(intern!(py, "__init__"))?.is(interval_init.bind(py)) {
+        return Ok(None);
+    }
+    let mut values: [Option<Bound<'py, PyAny>>; 9] = Default::default();
+    for (key, value) in trigger_args.iter() {
+        let Ok(key) = key.cast::<PyString>() else { return Ok(None) };
+        let key = key.to_cow()?;
+        let Some(index) = PARAMETERS.iter().position(|name| *name == key) else { return Ok(None) };
+        values[index] = Some(value);
+    }
+    let zero = 0i32.into_pyobject(py)?.into_any();
+    let none = py.None().into_bound(py);
+    let [weeks, days, hours, minutes, seconds, start_date, end_date, timezone, jitter] = values;
+    let or_zero = |value: Option<Bound<'py, PyAny>>| value.unwrap_or_else(|| zero.clone());
+    let or_none = |value: Option<Bound<'py, PyAny>>| value.unwrap_or_else(|| none.clone());
+    let trigger = class.call_method1(intern!(py, "__new__"), (class,))?;
+    trigger.cast::<PyIntervalTrigger>()?.borrow_mut().init(
+        py,
+        &or_zero(weeks),
+        &or_zero(days),
+        &or_zero(hours),
+        &or_zero(minutes),
+        &or_zero(seconds),
+        &or_none(start_date),
+        &or_none(end_date),
+        &or_none(timezone),
+        &or_none(jitter),
+    )?;
+    Ok(Some(trigger))
 }
 
 /// Runs `body` holding the scheduler's job store lock (a Python `RLock`).
@@ -345,25 +403,81 @@ pub fn add_job_natively<'py>(
 
     complete_job(scheduler, lib, &job, &trigger, [&grace, &coalesce, &instances])?;
 
-    with_store_lock(scheduler, || {
-        let stores = scheduler.getattr(intern!(py, "_jobstores"))?;
-        let store = match stores.get_item(jobstore) {
-            Ok(store) => store,
-            // The Python method raises the library's error for an unknown alias.
-            Err(_) => scheduler.call_method1(intern!(py, "_lookup_jobstore"), (jobstore,))?,
-        };
-        if let Err(error) = store.call_method1(intern!(py, "add_job"), (&job,)) {
-            if !error.is_instance(py, lib.conflicting_id_error.bind(py)) || !replace_existing.is_truthy()? {
-                return Err(error);
-            }
-            store.call_method1(intern!(py, "update_job"), (&job,))?;
-        }
-        job.setattr(intern!(py, "_jobstore_alias"), jobstore)
-    })?;
-
-    let listened = scheduler.call_method0(intern!(py, "_listened_codes"))?;
-    scheduler.call_method1(intern!(py, "_job_added"), (&job, jobstore, listened))?;
+    with_store_lock(scheduler, || store_job(scheduler, lib, &job, &trigger, jobstore, replace_existing))?;
+    job_added(scheduler, &job, jobstore)?;
     Ok(Some(job))
+}
+
+/// `_store_job(job, jobstore, replace_existing)`, called with the job store lock held.
+fn store_job<'py>(
+    scheduler: &Bound<'py, PyAny>,
+    lib: &Library,
+    job: &Bound<'py, PyAny>,
+    trigger: &Bound<'py, PyAny>,
+    jobstore: &Bound<'py, PyAny>,
+    replace_existing: &Bound<'py, PyAny>,
+) -> PyResult<()> {
+    let py = scheduler.py();
+    let stores = scheduler.getattr(intern!(py, "_jobstores"))?;
+    let store = match stores.get_item(jobstore) {
+        Ok(store) => store,
+        // The Python method raises the library's error for an unknown alias.
+        Err(_) => scheduler.call_method1(intern!(py, "_lookup_jobstore"), (jobstore,))?,
+    };
+    let replace = replace_existing.is_truthy()?;
+    if let Some(memory) = native_memory_store(&store, lib)? {
+        let id: String = job.getattr(intern!(py, "id"))?.extract()?;
+        let next_run_time = job.getattr(intern!(py, "next_run_time"))?;
+        let key = if next_run_time.is_none() {
+            RunKey::Paused
+        } else {
+            match trigger_result_utc(trigger, &next_run_time)? {
+                Some(utc) => RunKey::At(utc),
+                None => RunKey::At(zones::utc_micros(&next_run_time)?),
+            }
+        };
+        memory.borrow().store_job(job, &id, key, replace)?;
+    } else if let Err(error) = store.call_method1(intern!(py, "add_job"), (job,)) {
+        if !error.is_instance(py, lib.conflicting_id_error.bind(py)) || !replace {
+            return Err(error);
+        }
+        store.call_method1(intern!(py, "update_job"), (job,))?;
+    }
+    job.setattr(intern!(py, "_jobstore_alias"), jobstore)
+}
+
+/// The store as the native memory store, when its `add_job` and `update_job` are the
+/// native ones (neither a subclass nor the instance replaced them).
+fn native_memory_store<'a, 'py>(store: &'a Bound<'py, PyAny>, lib: &Library) -> PyResult<Option<&'a Bound<'py, PyMemoryJobStore>>> {
+    let py = store.py();
+    let Ok(memory) = store.cast::<PyMemoryJobStore>() else { return Ok(None) };
+    for (name, expected) in [(intern!(py, "add_job"), &lib.native_add_job), (intern!(py, "update_job"), &lib.native_update_job)] {
+        if !is_library_method(store, name, expected)? {
+            return Ok(None);
+        }
+    }
+    Ok(Some(memory))
+}
+
+/// `_job_added(job, jobstore, _listened_codes())`: with no listener, its log line and
+/// wake-up are done here; with listeners, the method dispatches the event.
+fn job_added<'py>(scheduler: &Bound<'py, PyAny>, job: &Bound<'py, PyAny>, jobstore: &Bound<'py, PyAny>) -> PyResult<()> {
+    let py = scheduler.py();
+    let listeners = scheduler.getattr(intern!(py, "_listeners"))?;
+    let quiet = listeners.cast::<PyList>().is_ok_and(|list| list.is_empty());
+    if !quiet {
+        let listened = scheduler.call_method0(intern!(py, "_listened_codes"))?;
+        scheduler.call_method1(intern!(py, "_job_added"), (job, jobstore, listened))?;
+        return Ok(());
+    }
+    scheduler.getattr(intern!(py, "_logger"))?.call_method1(
+        intern!(py, "info"),
+        (intern!(py, "Added job \"%s\" to job store \"%s\""), job.getattr(intern!(py, "name"))?, jobstore),
+    )?;
+    if scheduler.getattr(intern!(py, "state"))?.extract::<i64>().is_ok_and(|state| state == STATE_RUNNING) {
+        scheduler.call_method0(intern!(py, "wakeup"))?;
+    }
+    Ok(())
 }
 
 /// `_complete_job(scheduler, job)`: the defaults for the options not given, and the

@@ -297,6 +297,12 @@ impl NativeView {
     }
 }
 
+/// The UTC instant of `value` (microseconds) when it is what the native `trigger`
+/// returned last, known without reading the datetime again.
+pub fn trigger_result_utc(trigger: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+    Ok(NativeView::of(trigger)?.and_then(|view| view.cached_utc(trigger, value)))
+}
+
 /// Whether `_modify(next_run_time=value)` would store `value` as it is.
 fn is_aware(value: &Bound<'_, PyAny>) -> bool {
     value.cast::<PyDateTime>().map(|dt| dt.get_tzinfo().is_some()).unwrap_or(false)

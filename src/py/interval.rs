@@ -9,10 +9,12 @@ use crate::time::aware::NAIVE;
 use crate::time::pyfloat::from_timestamp;
 use crate::time::Aware;
 use pyo3::prelude::*;
-use pyo3::types::IntoPyDict;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{IntoPyDict, PyDelta, PyDict, PyFloat, PyInt};
 
 use super::common::{self, Derived};
 use super::datetimes::OwnZone;
+use super::zones;
 use crate::triggers::interval::Interval;
 
 /// Where the Python class lives: its module's globals are looked up at call time.
@@ -42,6 +44,91 @@ fn out_of_range(timestamp: f64) -> PyErr {
         Some(utc) if timestamp.is_finite() => PyValueError::new_err(format!("year {} is out of range", utc.year())),
         _ => pyo3::exceptions::PyOverflowError::new_err("timestamp out of range for platform time_t"),
     }
+}
+
+fn interval_module(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
+    static MODULE_OBJ: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    Ok(MODULE_OBJ.get_or_try_init(py, || -> PyResult<_> { Ok(py.import(MODULE)?.unbind()) })?.bind(py).clone())
+}
+
+/// The standard library's `datetime` and `timedelta` classes, to tell whether the
+/// module's names still refer to them (tests replace them to control the clock).
+fn stdlib_types(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>)> {
+    static TYPES: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+    TYPES.get_or_try_init(py, || -> PyResult<_> {
+        let datetime = py.import("datetime")?;
+        Ok((datetime.getattr("datetime")?.unbind(), datetime.getattr("timedelta")?.unbind()))
+    })
+}
+
+fn module_name_is<'py>(globals: &Bound<'py, PyDict>, name: &str, expected: &Py<PyAny>) -> PyResult<bool> {
+    Ok(globals.get_item(name)?.is_some_and(|value| value.is(expected.bind(globals.py()))))
+}
+
+/// `timedelta(weeks=..., seconds=...)` and its `total_seconds()` computed natively when
+/// every part is an int and the result is a nonzero timedelta; `None` otherwise (floats,
+/// zero, out of range), for Python to compute and to raise its own errors.
+fn whole_interval<'py>(py: Python<'py>, globals: &Bound<'py, PyDict>, parts: [&Bound<'py, PyAny>; 5]) -> PyResult<Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>> {
+    if !module_name_is(globals, "timedelta", &stdlib_types(py)?.1)? {
+        return Ok(None);
+    }
+    let mut total: i128 = 0;
+    for (part, scale) in parts.into_iter().zip([7i128, 24, 60, 60, 1]) {
+        if !part.is_exact_instance_of::<PyInt>() {
+            return Ok(None);
+        }
+        let Ok(value) = part.extract::<i64>() else { return Ok(None) };
+        total = (total + i128::from(value)) * scale;
+    }
+    // total is in seconds: weeks * 7 * 24 * 60 * 60 + ... + seconds.
+    const SECONDS_PER_DAY: i128 = 86_400;
+    const MAX_DAYS: i128 = 999_999_999;
+    let days = total.div_euclid(SECONDS_PER_DAY);
+    if total == 0 || days.abs() > MAX_DAYS {
+        return Ok(None);
+    }
+    let seconds = total.rem_euclid(SECONDS_PER_DAY);
+    let interval = PyDelta::new(py, days as i32, seconds as i32, 0, false)?.into_any();
+    // total_seconds() divides the exact microsecond count by 10**6; under 2**53 the
+    // float division rounds the same way.
+    let length = PyFloat::new(py, (total * 1_000_000) as f64 / 1e6).into_any();
+    Ok(Some((interval, length)))
+}
+
+fn python_interval<'py>(py: Python<'py>, module: &Bound<'py, PyModule>, parts: [&Bound<'py, PyAny>; 5]) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let [weeks, days, hours, minutes, seconds] = parts;
+    let parts = [("weeks", weeks), ("days", days), ("hours", hours), ("minutes", minutes), ("seconds", seconds)].into_py_dict(py)?;
+    let timedelta = module.getattr("timedelta")?;
+    let interval = timedelta.call((), Some(&parts))?;
+    let length = interval.call_method0("total_seconds")?;
+    if length.extract::<f64>()? == 0.0 {
+        // The reference's fallback: one second, with an int length.
+        let interval = timedelta.call((), Some(&[("seconds", 1)].into_py_dict(py)?))?;
+        return Ok((interval, 1i32.into_pyobject(py)?.into_any()));
+    }
+    Ok((interval, length))
+}
+
+/// `datetime.now(tz) + interval` computed natively for a zone the core knows, while the
+/// module's `datetime` is the standard one; `None` otherwise.
+fn now_plus<'py>(py: Python<'py>, globals: &Bound<'py, PyDict>, tz: &Bound<'py, PyAny>, interval: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    use crate::time::civil::{micros_to_naive, naive_to_micros};
+    use crate::time::TimeZone;
+    if !module_name_is(globals, "datetime", &stdlib_types(py)?.0)? {
+        return Ok(None);
+    }
+    let (Some(step), zones::AnyZone::Native(zone)) = (zones::delta_micros(interval), zones::resolve(tz)?) else {
+        return Ok(None);
+    };
+    // datetime.now() reads the system clock and truncates to microseconds.
+    let Ok(since_epoch) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) else { return Ok(None) };
+    let utc = since_epoch.as_micros() as i64;
+    let (offset, _fold) = zone.fromutc(utc).unwrap_or_else(|never| match never {});
+    // Adding a timedelta to an aware datetime moves its wall-clock reading (fold 0).
+    let Some(local) = micros_to_naive(utc + offset).and_then(|now| micros_to_naive(naive_to_micros(now) + step)) else {
+        return Ok(None);
+    };
+    Ok(Some(zones::new_datetime(py, local, Some(tz), false)?.into_any()))
 }
 
 impl PyIntervalTrigger {
@@ -168,7 +255,7 @@ impl PyIntervalTrigger {
     /// at each call, so that patching them there works as with the reference.
     #[pyo3(name = "_init")]
     #[allow(clippy::too_many_arguments)]
-    fn init(
+    pub(crate) fn init(
         &mut self,
         py: Python<'_>,
         weeks: &Bound<'_, PyAny>,
@@ -181,16 +268,12 @@ impl PyIntervalTrigger {
         timezone: &Bound<'_, PyAny>,
         jitter: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let module = py.import(MODULE)?;
-        let parts = [("weeks", weeks), ("days", days), ("hours", hours), ("minutes", minutes), ("seconds", seconds)].into_py_dict(py)?;
-        let timedelta = module.getattr("timedelta")?;
-        let mut interval = timedelta.call((), Some(&parts))?;
-        let mut length = interval.call_method0("total_seconds")?;
-        if length.extract::<f64>()? == 0.0 {
-            // The reference's fallback: one second, with an int length.
-            interval = timedelta.call((), Some(&[("seconds", 1)].into_py_dict(py)?))?;
-            length = 1i32.into_pyobject(py)?.into_any();
-        }
+        let module = interval_module(py)?;
+        let globals = module.dict();
+        let (interval, length) = match whole_interval(py, &globals, [weeks, days, hours, minutes, seconds])? {
+            Some((interval, length)) => (interval, length),
+            None => python_interval(py, &module, [weeks, days, hours, minutes, seconds])?,
+        };
 
         let given = |value: &Bound<'_, PyAny>| !value.is_none();
         let tz = common::trigger_timezone(
@@ -204,7 +287,10 @@ impl PyIntervalTrigger {
         let start_date = if start_date.is_truthy()? {
             start_date.clone()
         } else {
-            module.getattr("datetime")?.call_method1("now", (&tz,))?.add(&interval)?
+            match now_plus(py, &globals, &tz, &interval)? {
+                Some(start) => start,
+                None => module.getattr("datetime")?.call_method1("now", (&tz,))?.add(&interval)?,
+            }
         };
         let start_date = common::convert_to_datetime(&start_date, &tz, "start_date")?;
         let end_date = common::convert_to_datetime(end_date, &tz, "end_date")?;

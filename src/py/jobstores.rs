@@ -46,6 +46,28 @@ fn run_key(job: &Bound<'_, PyAny>) -> PyResult<RunKey> {
 }
 
 impl PyMemoryJobStore {
+    /// `add_job(job)` for a job whose id and run key the caller has read, with
+    /// `replace_existing` as in `BaseScheduler._store_job`.
+    pub(crate) fn store_job(&self, job: &Bound<'_, PyAny>, id: &str, key: RunKey, replace_existing: bool) -> PyResult<()> {
+        let py = job.py();
+        let outcome = {
+            let mut jobs = self.jobs.lock();
+            match jobs.add(id, job.clone().unbind(), key) {
+                Ok(()) => Ok(None),
+                Err(_) if replace_existing => jobs.update(id, job.clone().unbind(), key).map(Some),
+                Err(error) => Err(error),
+            }
+        };
+        match outcome {
+            // A replaced job object is released here, after the lock.
+            Ok(replaced) => {
+                drop(replaced);
+                Ok(())
+            }
+            Err(_) => Err(store_error(py, "ConflictingIdError", &job.getattr("id")?)),
+        }
+    }
+
     fn list<'py>(&self, py: Python<'py>, pick: impl FnOnce(&OrderedJobs<Py<PyAny>>) -> Vec<Py<PyAny>>) -> PyResult<Bound<'py, PyList>> {
         // Only reference counts are taken under the lock; the list is built after.
         let jobs = pick(&self.jobs.lock());
