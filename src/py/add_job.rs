@@ -79,10 +79,15 @@ fn library(py: Python<'_>) -> PyResult<&Library> {
 /// Python path runs so that the replacement is called.
 const ADD_PATH_METHODS: [&str; 6] =
     ["_create_trigger", "_create_plugin_instance", "_real_add_job", "_store_job", "_lookup_jobstore", "_job_added"];
+/// Where `_job_added` is in `ADD_PATH_METHODS`.
+const JOB_ADDED: usize = 5;
 
 /// `STATE_RUNNING` and `STATE_PAUSED`: a started scheduler stores jobs at once.
 const STARTED_STATES: [i64; 2] = [1, 2];
 const STATE_RUNNING: i64 = 1;
+/// `logging.INFO`, and the reference's log line for a job entering its store.
+const LOG_INFO: i32 = 20;
+const ADDED_MESSAGE: &str = "Added job \"%s\" to job store \"%s\"";
 
 fn global<'py>(globals: &Py<PyDict>, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
     globals
@@ -401,7 +406,11 @@ pub fn add_job_natively<'py>(
     job.setattr(intern!(py, "trigger"), &trigger)?;
     job.setattr(intern!(py, "executor"), executor)?;
 
-    complete_job(scheduler, lib, &job, &trigger, [&grace, &coalesce, &instances])?;
+    let missing = Missing {
+        options: [&grace, &coalesce, &instances].map(|option| matches!(option, OptionArg::Default)),
+        next_run_time: true,
+    };
+    complete_job(scheduler, lib, &job, &trigger, &missing, None, plain_defaults(scheduler)?.as_ref())?;
 
     with_store_lock(scheduler, || store_job(scheduler, lib, &job, &trigger, jobstore, replace_existing))?;
     job_added(scheduler, &job, jobstore)?;
@@ -472,7 +481,7 @@ fn job_added<'py>(scheduler: &Bound<'py, PyAny>, job: &Bound<'py, PyAny>, jobsto
     }
     scheduler.getattr(intern!(py, "_logger"))?.call_method1(
         intern!(py, "info"),
-        (intern!(py, "Added job \"%s\" to job store \"%s\""), job.getattr(intern!(py, "name"))?, jobstore),
+        (intern!(py, ADDED_MESSAGE), job.getattr(intern!(py, "name"))?, jobstore),
     )?;
     if scheduler.getattr(intern!(py, "state"))?.extract::<i64>().is_ok_and(|state| state == STATE_RUNNING) {
         scheduler.call_method0(intern!(py, "wakeup"))?;
@@ -480,27 +489,149 @@ fn job_added<'py>(scheduler: &Bound<'py, PyAny>, job: &Bound<'py, PyAny>, jobsto
     Ok(())
 }
 
-/// `_complete_job(scheduler, job)`: the defaults for the options not given, and the
-/// trigger's first fire time. Defaults that need `_modify`'s checks (or a first fire
-/// time that needs converting) are left to the Python function.
-fn complete_job<'py>(scheduler: &Bound<'py, PyAny>, lib: &Library, job: &Bound<'py, PyAny>, trigger: &Bound<'py, PyAny>, options: [&OptionArg<'py>; 3]) -> PyResult<()> {
-    let py = scheduler.py();
-    let python_path = || -> PyResult<()> {
-        global(&lib.scheduler_globals, py, "_complete_job")?.call1((scheduler, job))?;
-        Ok(())
-    };
-    let Some(defaults) = plain_defaults(scheduler)? else { return python_path() };
-    let now = global(&lib.scheduler_globals, py, "datetime")?
-        .call_method1(intern!(py, "now"), (scheduler.getattr(intern!(py, "timezone"))?,))?;
-    let next_run_time = trigger.call_method1(intern!(py, "get_next_fire_time"), (py.None(), now))?;
-    if !next_run_time.is_none() && !is_aware(&next_run_time) {
-        return python_path();
+/// What `_complete_job` fills in on a job: the options it has no value for
+/// (`misfire_grace_time`, `coalesce`, `max_instances`), and whether it needs its first
+/// run time.
+struct Missing {
+    options: [bool; 3],
+    next_run_time: bool,
+}
+
+impl Missing {
+    /// Read from the job itself, as `_complete_job` reads it (`hasattr`).
+    fn of(job: &Bound<'_, PyAny>) -> PyResult<Missing> {
+        let py = job.py();
+        let lacks = |name: &Bound<'_, PyString>| -> PyResult<bool> { Ok(!job.hasattr(name)?) };
+        Ok(Missing {
+            options: [
+                lacks(intern!(py, "misfire_grace_time"))?,
+                lacks(intern!(py, "coalesce"))?,
+                lacks(intern!(py, "max_instances"))?,
+            ],
+            next_run_time: lacks(intern!(py, "next_run_time"))?,
+        })
     }
+}
+
+/// `_complete_job(scheduler, job, now)`: the defaults for the options not given, and
+/// the trigger's first fire time after `now` (the current time when `None`). Defaults
+/// that need `_modify`'s checks are left to the Python function, and a first fire time
+/// that needs converting to `_modify`.
+fn complete_job<'py>(
+    scheduler: &Bound<'py, PyAny>,
+    lib: &Library,
+    job: &Bound<'py, PyAny>,
+    trigger: &Bound<'py, PyAny>,
+    missing: &Missing,
+    now: Option<&Bound<'py, PyAny>>,
+    defaults: Option<&[Bound<'py, PyAny>; 3]>,
+) -> PyResult<()> {
+    let py = scheduler.py();
+    let Some(defaults) = defaults else {
+        global(&lib.scheduler_globals, py, "_complete_job")?.call1((scheduler, job, now))?;
+        return Ok(());
+    };
+    let next_run_time = if missing.next_run_time {
+        let now = match now {
+            Some(now) => now.clone(),
+            None => global(&lib.scheduler_globals, py, "datetime")?
+                .call_method1(intern!(py, "now"), (scheduler.getattr(intern!(py, "timezone"))?,))?,
+        };
+        Some(trigger.call_method1(intern!(py, "get_next_fire_time"), (py.None(), now))?)
+    } else {
+        None
+    };
     let names = [intern!(py, "misfire_grace_time"), intern!(py, "coalesce"), intern!(py, "max_instances")];
-    for ((name, option), default) in names.into_iter().zip(options).zip(defaults) {
-        if let OptionArg::Default = option {
+    for ((name, lacking), default) in names.into_iter().zip(missing.options).zip(defaults) {
+        if lacking {
             job.setattr(name, default)?;
         }
     }
-    job.setattr(intern!(py, "next_run_time"), next_run_time)
+    match next_run_time {
+        Some(next) if next.is_none() || is_aware(&next) => job.setattr(intern!(py, "next_run_time"), next),
+        Some(next) => {
+            let changes = PyDict::new(py);
+            changes.set_item(intern!(py, "next_run_time"), next)?;
+            job.call_method(intern!(py, "_modify"), (), Some(&changes))?;
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+/// The jobs added before `start()`, moved into their stores as
+/// `BaseScheduler._schedule_pending_jobs` does, with `now` as the time their first run
+/// times are computed from. `batch` holds `(job, jobstore, replace_existing)` entries.
+/// Returns how many entries from the start were stored and, if the next one failed,
+/// its index and error (the entries from there on are not stored); `None` when a
+/// method of the add path has been replaced, for the Python code to call it.
+#[pyfunction]
+pub fn store_pending_jobs<'py>(
+    scheduler: &Bound<'py, PyAny>,
+    batch: &Bound<'py, PyAny>,
+    now: &Bound<'py, PyAny>,
+) -> PyResult<Option<(usize, Option<(usize, PyErr)>)>> {
+    let py = scheduler.py();
+    let lib = library(py)?;
+    let Ok(batch) = batch.cast::<PyList>() else { return Ok(None) };
+    if !add_path_is_plain(scheduler, lib)? {
+        return Ok(None);
+    }
+    let job_class = lib.job_class.bind(py);
+    let plain_job = job_class.getattr(intern!(py, "_modify"))?.is(lib.plain_modify.bind(py));
+    // Read once: nothing in the loop can reconfigure the scheduler.
+    let defaults = plain_defaults(scheduler)?;
+    for (index, entry) in batch.iter().enumerate() {
+        let outcome = (|| -> PyResult<()> {
+            let (job, jobstore, replace_existing) = entry.extract::<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)>()?;
+            let trigger = job.getattr(intern!(py, "trigger"))?;
+            if plain_job && job.get_type().is(job_class) {
+                complete_job(scheduler, lib, &job, &trigger, &Missing::of(&job)?, Some(now), defaults.as_ref())?;
+            } else {
+                global(&lib.scheduler_globals, py, "_complete_job")?.call1((scheduler, &job, now))?;
+            }
+            store_job(scheduler, lib, &job, &trigger, &jobstore, &replace_existing)
+        })();
+        if let Err(error) = outcome {
+            return Ok(Some((index, Some((index, error)))));
+        }
+    }
+    Ok(Some((batch.len(), None)))
+}
+
+/// `_job_added(job, jobstore, _listened_codes())` for the first `count` entries
+/// `(job, jobstore, replace_existing)` of `batch`: with no listener, whether the log
+/// line is wanted is asked once.
+#[pyfunction]
+pub fn report_jobs_added<'py>(scheduler: &Bound<'py, PyAny>, batch: &Bound<'py, PyAny>, count: usize) -> PyResult<()> {
+    let py = scheduler.py();
+    let lib = library(py)?;
+    let entries = || -> PyResult<Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>> {
+        let mut entries = Vec::with_capacity(count);
+        for entry in batch.try_iter()?.take(count) {
+            let entry = entry?;
+            entries.push((entry.get_item(0)?, entry.get_item(1)?));
+        }
+        Ok(entries)
+    };
+    let (name, expected) = &lib.add_path_methods[JOB_ADDED];
+    let own_method = is_library_method(scheduler, name.bind(py), expected)?;
+    let listeners = scheduler.getattr(intern!(py, "_listeners"))?;
+    if !own_method || !listeners.cast::<PyList>().is_ok_and(|list| list.is_empty()) {
+        let listened = scheduler.call_method0(intern!(py, "_listened_codes"))?;
+        for (job, jobstore) in entries()? {
+            scheduler.call_method1(intern!(py, "_job_added"), (job, jobstore, &listened))?;
+        }
+        return Ok(());
+    }
+    let logger = scheduler.getattr(intern!(py, "_logger"))?;
+    if logger.call_method1(intern!(py, "isEnabledFor"), (LOG_INFO,))?.is_truthy()? {
+        for (job, jobstore) in entries()? {
+            logger.call_method1(intern!(py, "info"), (intern!(py, ADDED_MESSAGE), job.getattr(intern!(py, "name"))?, jobstore))?;
+        }
+    }
+    if count > 0 && scheduler.getattr(intern!(py, "state"))?.extract::<i64>().is_ok_and(|state| state == STATE_RUNNING) {
+        scheduler.call_method0(intern!(py, "wakeup"))?;
+    }
+    Ok(())
 }

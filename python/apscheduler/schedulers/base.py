@@ -20,6 +20,8 @@ from tzlocal import get_localzone
 from apscheduler import _runwatch
 from apscheduler._core import add_job_natively as _add_job_natively
 from apscheduler._core import collect_due_runs as _collect_due_runs_natively
+from apscheduler._core import report_jobs_added as _report_jobs_added_natively
+from apscheduler._core import store_pending_jobs as _store_pending_jobs_natively
 from apscheduler.events import (
     EVENT_ALL,
     EVENT_ALL_JOBS_REMOVED,
@@ -1183,24 +1185,36 @@ class BaseScheduler(metaclass=ABCMeta):
                 batch = self._pending_jobs
                 self._pending_jobs = []
                 now = datetime.now(self.timezone)
-                stored = []
-                for index, (job, jobstore_alias, replace_existing) in enumerate(batch):
-                    try:
-                        _complete_job(self, job, now)
-                        self._store_job(job, jobstore_alias, replace_existing)
-                    except BaseException as exc:
-                        # Left pending, as it was, with those after it.
-                        self._pending_jobs[:0] = batch[index:]
-                        failure = exc
-                        break
-                    stored.append((job, jobstore_alias))
+                # The same steps done natively, unless a method on the way has been
+                # replaced (then None).
+                outcome = _store_pending_jobs_natively(self, batch, now)
+                if outcome is None:
+                    outcome = self._store_pending_jobs(batch, now)
+                stored, failed = outcome
+                if failed is not None:
+                    # Left pending, as it was, with those after it.
+                    index, failure = failed
+                    self._pending_jobs[:0] = batch[index:]
 
-            listened = self._listened_codes()
-            for job, jobstore_alias in stored:
-                self._job_added(job, jobstore_alias, listened)
+            _report_jobs_added_natively(self, batch, stored)
 
             if failure is not None:
                 raise failure
+
+    def _store_pending_jobs(self, batch, now):
+        """
+        Complete and store each ``(job, jobstore_alias, replace_existing)`` of
+        ``batch``; called with the job store lock held. Returns how many entries were
+        stored (from the start) and ``(index, exception)`` for the entry that
+        failed, if one did (the entries from there on are not stored).
+        """
+        for index, (job, jobstore_alias, replace_existing) in enumerate(batch):
+            try:
+                _complete_job(self, job, now)
+                self._store_job(job, jobstore_alias, replace_existing)
+            except BaseException as exc:
+                return index, (index, exc)
+        return len(batch), None
 
     def _schedule_pending_jobs_one_by_one(self, new_state):
         while True:
