@@ -116,9 +116,55 @@ fn datetime_type(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
         .bind(py))
 }
 
+/// A datetime read recently, with what `read_state` found in it. Datetimes are
+/// immutable and the entry holds a reference to its object, so an object at the same
+/// address is the same datetime with the same fields.
+struct StateEntry {
+    dt: Py<PyAny>,
+    local: NaiveDateTime,
+    fold: bool,
+    tz: Option<Py<PyAny>>,
+}
+
+/// The last few datetimes read. A scheduler pass asks each due job's trigger about the
+/// same `now`, and `add_job` reads back the times a trigger has just returned.
+static RECENT_STATES: Mutex<([Option<StateEntry>; 4], usize)> = Mutex::new(([None, None, None, None], 0));
+
+fn recent_state<'py>(dt: &Bound<'py, PyAny>) -> Option<(NaiveDateTime, bool, Option<Bound<'py, PyAny>>)> {
+    let py = dt.py();
+    let recent = RECENT_STATES.lock();
+    let entry = recent.0.iter().flatten().find(|entry| entry.dt.is(dt))?;
+    Some((entry.local, entry.fold, entry.tz.as_ref().map(|tz| tz.bind(py).clone())))
+}
+
+fn remember_state(dt: &Bound<'_, PyAny>, local: NaiveDateTime, fold: bool, tz: Option<&Bound<'_, PyAny>>) {
+    let entry = StateEntry { dt: dt.clone().unbind(), local, fold, tz: tz.map(|tz| tz.clone().unbind()) };
+    let evicted = {
+        let mut recent = RECENT_STATES.lock();
+        let (entries, next) = &mut *recent;
+        let slot = *next;
+        *next = (slot + 1) % entries.len();
+        entries[slot].replace(entry)
+    };
+    // Released after the lock: dropping the last reference to a tzinfo may run Python.
+    drop(evicted);
+}
+
 /// Wall-clock fields, fold and tzinfo of a datetime, read from its pickled state
 /// (`__reduce_ex__(4)`): one call instead of an attribute lookup per field.
 pub fn read_state<'py>(dt: &Bound<'py, PyAny>) -> PyResult<(NaiveDateTime, bool, Option<Bound<'py, PyAny>>)> {
+    if let Some(state) = recent_state(dt) {
+        return Ok(state);
+    }
+    let state = read_state_uncached(dt)?;
+    // Only real datetimes: a subclass instance could be mutable.
+    if dt.is_exact_instance(datetime_type(dt.py())?) {
+        remember_state(dt, state.0, state.1, state.2.as_ref());
+    }
+    Ok(state)
+}
+
+fn read_state_uncached<'py>(dt: &Bound<'py, PyAny>) -> PyResult<(NaiveDateTime, bool, Option<Bound<'py, PyAny>>)> {
     let py = dt.py();
     let reduced = dt.call_method1(pyo3::intern!(py, "__reduce_ex__"), (4,))?;
     let args = reduced.get_item(1)?;

@@ -1,0 +1,343 @@
+"""``add_job`` and ``start()`` store jobs natively in the common case, with the same
+outcome as the Python code they replace.
+
+A plain function added to a started scheduler, and the jobs pending at ``start()``,
+are built, completed and stored natively when the scheduler's add path is the
+library's own. Replacing one of its methods on the instance (even with itself) sends
+every call through the Python code, so each test here runs the same calls both ways
+and compares the jobs, the errors, the events and the log.
+"""
+
+import logging
+import re
+import threading
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from apscheduler.events import EVENT_JOB_ADDED, EVENT_JOB_EXECUTED
+from apscheduler.jobstores.base import ConflictingIdError
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+UTC = timezone.utc
+HELSINKI = ZoneInfo("Europe/Helsinki")
+LATER = datetime(2040, 1, 1, 12, tzinfo=UTC)
+
+
+def job_function(a, b=2, *, c=3):
+    return a, b, c
+
+
+def no_arguments():
+    pass
+
+
+class Callable:
+    def __call__(self):
+        pass
+
+
+class PythonPathStore(MemoryJobStore):
+    """Not the library's exact class: the job is stored through its methods."""
+
+
+def make_scheduler(native, **options):
+    options.setdefault("timezone", HELSINKI)
+    scheduler = BackgroundScheduler(**options)
+    if not native:
+        # The same method, but set on the instance: the add path counts as replaced.
+        scheduler._job_added = scheduler._job_added
+    return scheduler
+
+
+@pytest.fixture(params=[True, False], ids=["native", "python"])
+def native(request):
+    return request.param
+
+
+def started(native, **options):
+    scheduler = make_scheduler(native, **options)
+    scheduler.start(paused=True)
+    return scheduler
+
+
+def describe(job):
+    """What a job holds, minus what depends on the moment it was added."""
+    trigger = job.trigger
+    described = {
+        "type": type(job).__name__,
+        "name": job.name,
+        "func": job.func,
+        "func_ref": job.func_ref,
+        "args": job.args,
+        "kwargs": job.kwargs,
+        "executor": job.executor,
+        "misfire_grace_time": job.misfire_grace_time,
+        "coalesce": job.coalesce,
+        "max_instances": job.max_instances,
+        "jobstore": job._jobstore_alias,
+        "pending": job.pending,
+        "trigger": type(trigger).__name__,
+        "trigger_str": str(trigger),
+        "timezone": str(trigger.timezone) if hasattr(trigger, "timezone") else None,
+    }
+    if isinstance(trigger, IntervalTrigger):
+        described["interval"] = (trigger.interval, trigger.interval_length)
+        described["next_is_start"] = job.next_run_time == trigger.start_date
+    else:
+        described["next_run_time"] = job.next_run_time
+    return described
+
+
+ADD_CALLS = [
+    pytest.param((no_arguments, "interval"), {"seconds": 5}, id="interval"),
+    pytest.param((no_arguments, "interval"), {"hours": 1, "minutes": 30, "jitter": 2}, id="interval-jitter"),
+    pytest.param((no_arguments, "interval"), {"seconds": 2.5, "start_date": LATER}, id="interval-float"),
+    pytest.param((no_arguments, "cron"), {"minute": "*/5", "start_date": LATER}, id="cron"),
+    pytest.param((no_arguments, "date"), {"run_date": LATER}, id="date"),
+    pytest.param((no_arguments,), {"trigger": DateTrigger(LATER, UTC)}, id="trigger-instance"),
+    pytest.param((job_function, "date"), {"run_date": LATER, "args": [1], "kwargs": {"c": 4}}, id="arguments"),
+    pytest.param((job_function,), {"trigger": "date", "run_date": LATER, "args": (1, 2), "id": "fixed", "name": "named"}, id="id-and-name"),
+    pytest.param(
+        (no_arguments, "interval"),
+        {"seconds": 5, "misfire_grace_time": None, "coalesce": False, "max_instances": 3, "executor": "other"},
+        id="options",
+    ),
+    pytest.param((lambda: None, "interval"), {"minutes": 1}, id="lambda"),
+    pytest.param((Callable(), "interval"), {"minutes": 1}, id="callable-instance"),
+    pytest.param(("test_native_add:no_arguments", "interval"), {"minutes": 1}, id="text-reference"),
+    pytest.param((no_arguments, IntervalTrigger(seconds=3, timezone=UTC)), {}, id="interval-instance"),
+]
+
+
+@pytest.mark.parametrize("call_args, call_kwargs", ADD_CALLS)
+def test_added_jobs_are_the_same_both_ways(call_args, call_kwargs):
+    jobs = []
+    for native in (True, False):
+        scheduler = started(native, job_defaults={"misfire_grace_time": 7, "max_instances": 2})
+        try:
+            job = scheduler.add_job(*call_args, **dict(call_kwargs))
+            assert scheduler.get_job(job.id) is job
+            jobs.append((job, describe(job)))
+        finally:
+            scheduler.shutdown()
+    (native_job, native_view), (python_job, python_view) = jobs
+    assert native_view == python_view
+    if "id" not in call_kwargs:
+        for job, _ in jobs:
+            assert re.fullmatch(r"[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}", job.id)
+    if native_job.func_ref is not None:
+        assert native_job.__getstate__().keys() == python_job.__getstate__().keys()
+
+
+def test_interval_start_date_is_now_plus_the_interval(native):
+    scheduler = started(native)
+    try:
+        before = datetime.now(HELSINKI)
+        job = scheduler.add_job(no_arguments, "interval", minutes=2)
+        after = datetime.now(HELSINKI)
+    finally:
+        scheduler.shutdown()
+    start = job.trigger.start_date
+    assert start.tzinfo is HELSINKI and start.fold == 0
+    assert before + timedelta(minutes=2) <= start <= after + timedelta(minutes=2)
+    assert job.next_run_time == start
+
+
+@pytest.mark.parametrize(
+    "parts, interval",
+    [
+        ({"weeks": 1, "days": 2, "hours": 3, "minutes": 4, "seconds": 5}, timedelta(days=9, seconds=11045)),
+        ({"hours": -1}, timedelta(hours=-1)),
+        ({"seconds": 0}, timedelta(seconds=1)),
+        ({"seconds": 1.5}, timedelta(seconds=1.5)),
+        ({"days": 10**6}, timedelta(days=10**6)),
+    ],
+)
+def test_interval_trigger_arguments(parts, interval):
+    trigger = IntervalTrigger(**parts, timezone=UTC)
+    assert trigger.interval == interval
+    assert trigger.interval_length == interval.total_seconds()
+    assert type(trigger.interval_length) is (int if parts == {"seconds": 0} else float)
+
+
+def test_interval_trigger_out_of_range_errors_are_pythons():
+    with pytest.raises(OverflowError):
+        IntervalTrigger(days=10**9, timezone=UTC)
+    with pytest.raises(OverflowError):
+        timedelta(days=10**9)
+
+
+def test_a_patched_clock_is_used(monkeypatch, native):
+    import apscheduler.schedulers.base as base_module
+    import apscheduler.triggers.interval as interval_module
+
+    frozen = datetime(2030, 6, 1, 12, 1, tzinfo=HELSINKI)
+
+    class FrozenDatetime(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return frozen.astimezone(tz)
+
+    monkeypatch.setattr(interval_module, "datetime", FrozenDatetime)
+    monkeypatch.setattr(base_module, "datetime", FrozenDatetime)
+    scheduler = started(native)
+    try:
+        job = scheduler.add_job(no_arguments, "interval", seconds=30)
+        dated = scheduler.add_job(no_arguments, "cron", minute="*/5")
+    finally:
+        scheduler.shutdown()
+    assert job.trigger.start_date == frozen + timedelta(seconds=30)
+    assert job.next_run_time == frozen + timedelta(seconds=30)
+    assert dated.next_run_time == datetime(2030, 6, 1, 12, 5, tzinfo=HELSINKI)
+
+
+def errors(call):
+    try:
+        call()
+    except BaseException as exc:  # noqa: BLE001 - compared below
+        return type(exc), str(exc)
+    return None
+
+
+@pytest.mark.parametrize(
+    "call_args, call_kwargs",
+    [
+        pytest.param((job_function, "date"), {"run_date": LATER}, id="missing-argument"),
+        pytest.param((job_function, "date"), {"run_date": LATER, "args": (1,), "kwargs": {"d": 1}}, id="unknown-keyword"),
+        pytest.param((no_arguments, "date"), {"run_date": LATER, "jobstore": "nowhere"}, id="unknown-store"),
+        pytest.param((no_arguments, "nosuchtrigger"), {}, id="unknown-trigger"),
+        pytest.param((no_arguments, "interval"), {"secs": 5}, id="bad-trigger-argument"),
+        pytest.param((no_arguments, "date"), {"run_date": LATER, "name": ""}, id="empty-name"),
+        pytest.param((no_arguments, "date"), {"run_date": LATER, "max_instances": 0}, id="bad-max-instances"),
+        pytest.param((no_arguments, "date"), {"run_date": LATER, "misfire_grace_time": -1}, id="bad-grace-time"),
+        pytest.param((no_arguments, "date"), {"run_date": LATER, "id": 5}, id="bad-id"),
+        pytest.param((no_arguments, 5), {}, id="bad-trigger-type"),
+    ],
+)
+def test_errors_are_the_same_both_ways(call_args, call_kwargs):
+    outcomes = []
+    for native in (True, False):
+        scheduler = started(native)
+        try:
+            # Twice: the second call of a callable check is answered from its cache.
+            outcomes.append([errors(lambda: scheduler.add_job(*call_args, **dict(call_kwargs))) for _ in range(2)])
+            assert scheduler.get_jobs() == []
+        finally:
+            scheduler.shutdown()
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] is not None
+
+
+def test_conflicts_and_replacement(native):
+    scheduler = started(native)
+    try:
+        first = scheduler.add_job(no_arguments, "date", run_date=LATER, id="job")
+        with pytest.raises(ConflictingIdError, match=r"\(job\)"):
+            scheduler.add_job(no_arguments, "date", run_date=LATER, id="job")
+        assert scheduler.get_job("job") is first
+        second = scheduler.add_job(job_function, "date", run_date=LATER, id="job", args=(1,), replace_existing=True)
+        assert scheduler.get_job("job") is second
+        assert len(scheduler.get_jobs()) == 1
+    finally:
+        scheduler.shutdown()
+
+
+def test_a_store_of_another_class_gets_the_job_through_its_methods(native):
+    scheduler = make_scheduler(native, jobstores={"default": PythonPathStore()})
+    calls = []
+    store = scheduler._jobstores["default"]
+    original = store.add_job
+    store.add_job = lambda job: calls.append(job.id) or original(job)
+    scheduler.start(paused=True)
+    try:
+        job = scheduler.add_job(no_arguments, "date", run_date=LATER)
+        assert calls == [job.id]
+        assert scheduler.get_job(job.id) is job
+    finally:
+        scheduler.shutdown()
+
+
+def test_events_log_lines_and_wakeup(native, caplog):
+    scheduler = make_scheduler(native)
+    seen = []
+    ran = threading.Event()
+    scheduler.add_listener(lambda event: seen.append((event.code, event.job_id)), EVENT_JOB_ADDED)
+    scheduler.add_listener(lambda event: ran.set(), EVENT_JOB_EXECUTED)
+    scheduler.start()
+    try:
+        with caplog.at_level(logging.INFO, logger="apscheduler.scheduler"):
+            job = scheduler.add_job(no_arguments, "date", run_date=datetime.now(UTC) + timedelta(seconds=0.1))
+        assert ran.wait(5), "a job added to a running scheduler must wake it up"
+    finally:
+        scheduler.shutdown()
+    assert seen == [(EVENT_JOB_ADDED, job.id)]
+    assert 'Added job "no_arguments" to job store "default"' in caplog.messages
+
+
+def test_log_line_without_listeners(native, caplog):
+    scheduler = started(native)
+    try:
+        with caplog.at_level(logging.INFO, logger="apscheduler.scheduler"):
+            scheduler.add_job(no_arguments, "date", run_date=LATER, name="quiet job")
+    finally:
+        scheduler.shutdown()
+    assert caplog.messages == ['Added job "quiet job" to job store "default"']
+
+
+def pending_scheduler(how, **options):
+    scheduler = make_scheduler(how != "python", **options)
+    if how == "one-by-one":
+        scheduler._real_add_job = scheduler._real_add_job
+    return scheduler
+
+
+@pytest.mark.parametrize("how", ["native", "python", "one-by-one"])
+def test_pending_jobs_are_stored_at_start(how, caplog):
+    scheduler = pending_scheduler(how, job_defaults={"coalesce": False})
+    added = []
+    scheduler.add_listener(lambda event: added.append(event.job_id), EVENT_JOB_ADDED)
+    jobs = [
+        scheduler.add_job(no_arguments, "interval", seconds=30, id="a"),
+        scheduler.add_job(job_function, "cron", args=(1,), minute="*/5", id="b", max_instances=4),
+        scheduler.add_job(no_arguments, "date", run_date=LATER, id="c", next_run_time=None),
+    ]
+    assert all(job.pending for job in jobs)
+    with caplog.at_level(logging.INFO, logger="apscheduler.scheduler"):
+        scheduler.start(paused=True)
+    try:
+        assert [job.id for job in scheduler.get_jobs()] == ["a", "b", "c"]
+        assert all(not job.pending for job in jobs)
+        assert [(job.coalesce, job.max_instances, job.misfire_grace_time) for job in jobs] == [
+            (False, 1, 1),
+            (False, 4, 1),
+            (False, 1, 1),
+        ]
+        assert jobs[0].next_run_time == jobs[0].trigger.start_date
+        assert jobs[1].next_run_time.minute % 5 == 0
+        assert jobs[2].next_run_time is None
+        assert added == ["a", "b", "c"]
+        assert [message for message in caplog.messages if message.startswith("Added job")] == [
+            'Added job "no_arguments" to job store "default"',
+            'Added job "job_function" to job store "default"',
+            'Added job "no_arguments" to job store "default"',
+        ]
+    finally:
+        scheduler.shutdown()
+
+
+@pytest.mark.parametrize("how", ["native", "python"])
+def test_a_pending_job_that_fails_stays_pending_with_those_after_it(how):
+    scheduler = pending_scheduler(how)
+    scheduler.add_job(no_arguments, "date", run_date=LATER, id="first")
+    scheduler.add_job(no_arguments, "date", run_date=LATER, id="lost", jobstore="nowhere")
+    scheduler.add_job(no_arguments, "date", run_date=LATER, id="last")
+    with pytest.raises(KeyError, match="nowhere"):
+        scheduler.start(paused=True)
+    assert [job.id for job, _, _ in scheduler._pending_jobs] == ["lost", "last"]
+    assert [job.id for job in scheduler._jobstores["default"].get_all_jobs()] == ["first"]
