@@ -19,6 +19,7 @@ use pyo3::types::{PyBool, PyDateTime, PyDict, PyInt, PyList, PyString, PyTuple, 
 
 use super::due_runs::trigger_result_utc;
 use super::interval::PyIntervalTrigger;
+use super::job_reports::report_job_added;
 use super::jobstores::PyMemoryJobStore;
 use super::report::is_library_method;
 use super::zones;
@@ -79,15 +80,11 @@ fn library(py: Python<'_>) -> PyResult<&Library> {
 /// Python path runs so that the replacement is called.
 const ADD_PATH_METHODS: [&str; 6] =
     ["_create_trigger", "_create_plugin_instance", "_real_add_job", "_store_job", "_lookup_jobstore", "_job_added"];
-/// Where `_job_added` is in `ADD_PATH_METHODS`.
-const JOB_ADDED: usize = 5;
+
 
 /// `STATE_RUNNING` and `STATE_PAUSED`: a started scheduler stores jobs at once.
 const STARTED_STATES: [i64; 2] = [1, 2];
-const STATE_RUNNING: i64 = 1;
-/// `logging.INFO`, and the reference's log line for a job entering its store.
-const LOG_INFO: i32 = 20;
-const ADDED_MESSAGE: &str = "Added job \"%s\" to job store \"%s\"";
+
 
 fn global<'py>(globals: &Py<PyDict>, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
     globals
@@ -413,7 +410,7 @@ pub fn add_job_natively<'py>(
     complete_job(scheduler, lib, &job, &trigger, &missing, None, plain_defaults(scheduler)?.as_ref())?;
 
     with_store_lock(scheduler, || store_job(scheduler, lib, &job, &trigger, jobstore, replace_existing))?;
-    job_added(scheduler, &job, jobstore)?;
+    report_job_added(scheduler, &job, jobstore)?;
     Ok(Some(job))
 }
 
@@ -466,27 +463,6 @@ fn native_memory_store<'a, 'py>(store: &'a Bound<'py, PyAny>, lib: &Library) -> 
         }
     }
     Ok(Some(memory))
-}
-
-/// `_job_added(job, jobstore, _listened_codes())`: with no listener, its log line and
-/// wake-up are done here; with listeners, the method dispatches the event.
-fn job_added<'py>(scheduler: &Bound<'py, PyAny>, job: &Bound<'py, PyAny>, jobstore: &Bound<'py, PyAny>) -> PyResult<()> {
-    let py = scheduler.py();
-    let listeners = scheduler.getattr(intern!(py, "_listeners"))?;
-    let quiet = listeners.cast::<PyList>().is_ok_and(|list| list.is_empty());
-    if !quiet {
-        let listened = scheduler.call_method0(intern!(py, "_listened_codes"))?;
-        scheduler.call_method1(intern!(py, "_job_added"), (job, jobstore, listened))?;
-        return Ok(());
-    }
-    scheduler.getattr(intern!(py, "_logger"))?.call_method1(
-        intern!(py, "info"),
-        (intern!(py, ADDED_MESSAGE), job.getattr(intern!(py, "name"))?, jobstore),
-    )?;
-    if scheduler.getattr(intern!(py, "state"))?.extract::<i64>().is_ok_and(|state| state == STATE_RUNNING) {
-        scheduler.call_method0(intern!(py, "wakeup"))?;
-    }
-    Ok(())
 }
 
 /// What `_complete_job` fills in on a job: the options it has no value for
@@ -597,41 +573,4 @@ pub fn store_pending_jobs<'py>(
         }
     }
     Ok(Some((batch.len(), None)))
-}
-
-/// `_job_added(job, jobstore, _listened_codes())` for the first `count` entries
-/// `(job, jobstore, replace_existing)` of `batch`: with no listener, whether the log
-/// line is wanted is asked once.
-#[pyfunction]
-pub fn report_jobs_added<'py>(scheduler: &Bound<'py, PyAny>, batch: &Bound<'py, PyAny>, count: usize) -> PyResult<()> {
-    let py = scheduler.py();
-    let lib = library(py)?;
-    let entries = || -> PyResult<Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>> {
-        let mut entries = Vec::with_capacity(count);
-        for entry in batch.try_iter()?.take(count) {
-            let entry = entry?;
-            entries.push((entry.get_item(0)?, entry.get_item(1)?));
-        }
-        Ok(entries)
-    };
-    let (name, expected) = &lib.add_path_methods[JOB_ADDED];
-    let own_method = is_library_method(scheduler, name.bind(py), expected)?;
-    let listeners = scheduler.getattr(intern!(py, "_listeners"))?;
-    if !own_method || !listeners.cast::<PyList>().is_ok_and(|list| list.is_empty()) {
-        let listened = scheduler.call_method0(intern!(py, "_listened_codes"))?;
-        for (job, jobstore) in entries()? {
-            scheduler.call_method1(intern!(py, "_job_added"), (job, jobstore, &listened))?;
-        }
-        return Ok(());
-    }
-    let logger = scheduler.getattr(intern!(py, "_logger"))?;
-    if logger.call_method1(intern!(py, "isEnabledFor"), (LOG_INFO,))?.is_truthy()? {
-        for (job, jobstore) in entries()? {
-            logger.call_method1(intern!(py, "info"), (intern!(py, ADDED_MESSAGE), job.getattr(intern!(py, "name"))?, jobstore))?;
-        }
-    }
-    if count > 0 && scheduler.getattr(intern!(py, "state"))?.extract::<i64>().is_ok_and(|state| state == STATE_RUNNING) {
-        scheduler.call_method0(intern!(py, "wakeup"))?;
-    }
-    Ok(())
 }

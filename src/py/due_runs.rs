@@ -180,7 +180,7 @@ impl<'py> Pass<'_, 'py> {
                 match taken {
                     Ok(taken) => {
                         drop(taken);
-                        removed.append((job.getattr(intern!(py, "id"))?, *jobstore_alias))?;
+                        removed.append(acyclic_tuple(py, [job.getattr(intern!(py, "id"))?, (*jobstore_alias).clone()])?)?;
                         true
                     }
                     Err(_) => false,
@@ -188,10 +188,24 @@ impl<'py> Pass<'_, 'py> {
             }
         };
         if stored {
-            runs.append(PyTuple::new(py, [job, executor, run_times.into_any(), (*jobstore_alias).clone()])?)?;
+            runs.append(acyclic_tuple(py, [job, executor, run_times.into_any(), (*jobstore_alias).clone()])?)?;
         }
         Ok(())
     }
+}
+
+/// A new tuple of `items`, not tracked by the garbage collector.
+///
+/// A pass builds a few tuples per due job, which live until the pass ends; tracked,
+/// they would start collections that walk every stored job again and again. Nothing
+/// but the list it is appended to refers to a fresh tuple, and a tuple cannot change,
+/// so no reference cycle can ever run through it: the collector has nothing to find.
+fn acyclic_tuple<'py, const N: usize>(py: Python<'py>, items: [Bound<'py, PyAny>; N]) -> PyResult<Bound<'py, PyTuple>> {
+    let tuple = PyTuple::new(py, items)?;
+    // SAFETY: `tuple` is a live tuple object; untracking a tuple is what CPython
+    // itself does for tuples it finds cannot be part of a cycle.
+    unsafe { pyo3::ffi::PyObject_GC_UnTrack(tuple.as_ptr().cast()) };
+    Ok(tuple)
 }
 
 /// `job._get_run_times(now)`, coalesced, and the fire time after the last of them.

@@ -20,6 +20,7 @@ mod datetimes;
 mod due_runs;
 mod executor;
 mod interval;
+mod job_reports;
 mod jobstores;
 mod report;
 mod run;
@@ -45,7 +46,8 @@ fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(combining::and_next_fire_time, module)?)?;
     module.add_function(wrap_pyfunction!(add_job::add_job_natively, module)?)?;
     module.add_function(wrap_pyfunction!(add_job::store_pending_jobs, module)?)?;
-    module.add_function(wrap_pyfunction!(add_job::report_jobs_added, module)?)?;
+    module.add_function(wrap_pyfunction!(job_reports::report_jobs_added, module)?)?;
+    module.add_function(wrap_pyfunction!(job_reports::report_jobs_removed, module)?)?;
     module.add_function(wrap_pyfunction!(due_runs::collect_due_runs, module)?)?;
     module.add_function(wrap_pyfunction!(due_runs::collect_due_slice, module)?)?;
     module.add_function(wrap_pyfunction!(asyncio_executor::submit_coroutine_runs, module)?)?;

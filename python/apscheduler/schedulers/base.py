@@ -21,6 +21,7 @@ from apscheduler import _runwatch
 from apscheduler._core import add_job_natively as _add_job_natively
 from apscheduler._core import collect_due_runs as _collect_due_runs_natively
 from apscheduler._core import report_jobs_added as _report_jobs_added_natively
+from apscheduler._core import report_jobs_removed as _report_jobs_removed_natively
 from apscheduler._core import store_pending_jobs as _store_pending_jobs_natively
 from apscheduler.events import (
     EVENT_ALL,
@@ -1444,9 +1445,8 @@ class BaseScheduler(metaclass=ABCMeta):
         events = self._submit_runs(runs, listened)
 
         # Removals first: APScheduler dispatched them during its pass, before the
-        # submission events it collected.
-        for job_id, jobstore_alias in removed:
-            self._job_removed(job_id, jobstore_alias, listened)
+        # submission events it collected. (_job_removed for each, done natively.)
+        _report_jobs_removed_natively(self, removed, listened)
 
         for event in events:
             self._dispatch_event(event)
@@ -1674,9 +1674,11 @@ class BaseScheduler(metaclass=ABCMeta):
         submitted_listened = listened & EVENT_JOB_SUBMITTED
         for executor, batch in groupby(runs, key=itemgetter(1)):
             batch = list(batch)
-            for (job, _, run_times, jobstore_alias), error in zip(
-                batch, _submit_batch(executor, batch)
-            ):
+            outcomes = _submit_batch(executor, batch)
+            if not submitted_listened and not any(outcomes):
+                # Every run submitted, and no event wanted.
+                continue
+            for (job, _, run_times, jobstore_alias), error in zip(batch, outcomes):
                 if error is None:
                     if submitted_listened:
                         events.append(

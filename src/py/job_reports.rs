@@ -1,0 +1,104 @@
+//! The log lines and events of jobs entering and leaving their stores in bulk: what
+//! `BaseScheduler._job_added` and `_job_removed` do for each job of a batch. With no
+//! listener for the event and the scheduler's own method, whether the log line is
+//! wanted is asked once per batch instead of once per job; otherwise the method is
+//! called for each job, as the Python code would.
+
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyList;
+
+use super::report::is_library_method;
+
+/// `logging.INFO`.
+const LOG_INFO: i32 = 20;
+/// `STATE_RUNNING`.
+const STATE_RUNNING: i64 = 1;
+/// `EVENT_JOB_REMOVED`.
+const EVENT_JOB_REMOVED: i64 = 1 << 10;
+/// The reference's log lines.
+const ADDED_MESSAGE: &str = "Added job \"%s\" to job store \"%s\"";
+const REMOVED_MESSAGE: &str = "Removed job %s";
+
+/// `BaseScheduler._job_added` and `_job_removed`.
+fn library_methods(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>)> {
+    static METHODS: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+    METHODS.get_or_try_init(py, || -> PyResult<_> {
+        let base = py.import("apscheduler.schedulers.base")?.getattr("BaseScheduler")?;
+        Ok((base.getattr("_job_added")?.unbind(), base.getattr("_job_removed")?.unbind()))
+    })
+}
+
+/// The scheduler's logger, when it logs at INFO level.
+fn info_logger<'py>(scheduler: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let py = scheduler.py();
+    let logger = scheduler.getattr(intern!(py, "_logger"))?;
+    let enabled = logger.call_method1(intern!(py, "isEnabledFor"), (LOG_INFO,))?.is_truthy()?;
+    Ok(enabled.then_some(logger))
+}
+
+/// `_job_added(job, jobstore, _listened_codes())` for one job.
+pub fn report_job_added<'py>(scheduler: &Bound<'py, PyAny>, job: &Bound<'py, PyAny>, jobstore: &Bound<'py, PyAny>) -> PyResult<()> {
+    let entry = pyo3::types::PyTuple::new(scheduler.py(), [job, jobstore])?;
+    report_jobs_added(scheduler, pyo3::types::PyList::new(scheduler.py(), [entry])?.as_any(), 1)
+}
+
+/// `_job_added(job, jobstore, _listened_codes())` for the first `count` entries
+/// `(job, jobstore, replace_existing)` of `batch`, then one wake-up if the scheduler
+/// runs (each call would wake it; once is the same).
+#[pyfunction]
+pub fn report_jobs_added<'py>(scheduler: &Bound<'py, PyAny>, batch: &Bound<'py, PyAny>, count: usize) -> PyResult<()> {
+    let py = scheduler.py();
+    let entries = || -> PyResult<Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>> {
+        let mut entries = Vec::with_capacity(count);
+        for entry in batch.try_iter()?.take(count) {
+            let entry = entry?;
+            entries.push((entry.get_item(0)?, entry.get_item(1)?));
+        }
+        Ok(entries)
+    };
+    let own_method = is_library_method(scheduler, intern!(py, "_job_added"), &library_methods(py)?.0)?;
+    let listeners = scheduler.getattr(intern!(py, "_listeners"))?;
+    if !own_method || !listeners.cast::<PyList>().is_ok_and(|list| list.is_empty()) {
+        let listened = scheduler.call_method0(intern!(py, "_listened_codes"))?;
+        for (job, jobstore) in entries()? {
+            scheduler.call_method1(intern!(py, "_job_added"), (job, jobstore, &listened))?;
+        }
+        return Ok(());
+    }
+    if let Some(logger) = info_logger(scheduler)? {
+        for (job, jobstore) in entries()? {
+            logger.call_method1(intern!(py, "info"), (intern!(py, ADDED_MESSAGE), job.getattr(intern!(py, "name"))?, jobstore))?;
+        }
+    }
+    if count > 0 && scheduler.getattr(intern!(py, "state"))?.extract::<i64>().is_ok_and(|state| state == STATE_RUNNING) {
+        scheduler.call_method0(intern!(py, "wakeup"))?;
+    }
+    Ok(())
+}
+
+/// `_job_removed(job_id, jobstore, listened)` for each `(job_id, jobstore)` of
+/// `removed`.
+#[pyfunction]
+pub fn report_jobs_removed<'py>(scheduler: &Bound<'py, PyAny>, removed: &Bound<'py, PyList>, listened: &Bound<'py, PyAny>) -> PyResult<()> {
+    let py = scheduler.py();
+    if removed.is_empty() {
+        return Ok(());
+    }
+    let own_method = is_library_method(scheduler, intern!(py, "_job_removed"), &library_methods(py)?.1)?;
+    let listened_for_removal = listened.extract::<i64>().map_or(true, |codes| codes & EVENT_JOB_REMOVED != 0);
+    if !own_method || listened_for_removal {
+        for entry in removed.iter() {
+            scheduler.call_method1(intern!(py, "_job_removed"), (entry.get_item(0)?, entry.get_item(1)?, listened))?;
+        }
+        return Ok(());
+    }
+    if let Some(logger) = info_logger(scheduler)? {
+        let message = intern!(py, REMOVED_MESSAGE);
+        for entry in removed.iter() {
+            logger.call_method1(intern!(py, "info"), (message, entry.get_item(0)?))?;
+        }
+    }
+    Ok(())
+}
