@@ -131,6 +131,10 @@ impl common::NativeTrigger for PyCalendarIntervalTrigger {
     fn is_deterministic(&self, py: Python<'_>) -> bool {
         self.jitter.bind(py).is_none()
     }
+
+    fn next_fire_time(&self, py: Python<'_>, previous_fire_time: &Bound<'_, PyAny>, now: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.get_next_fire_time(py, previous_fire_time, now)
+    }
 }
 
 #[pymethods]

@@ -193,6 +193,8 @@ pub trait NativeTrigger {
     /// Whether calling `get_next_fire_time` twice with the same arguments certainly
     /// gives the same answer (there is no jitter to draw).
     fn is_deterministic(&self, py: Python<'_>) -> bool;
+    /// `get_next_fire_time(previous_fire_time, now)`, called directly.
+    fn next_fire_time(&self, py: Python<'_>, previous_fire_time: &Bound<'_, PyAny>, now: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>>;
 }
 
 /// Reads `previous_fire_time` or `now`, reusing the last result when it is passed back.

@@ -17,6 +17,10 @@ impl super::common::NativeTrigger for PyDateTrigger {
     fn is_deterministic(&self, _py: Python<'_>) -> bool {
         true
     }
+
+    fn next_fire_time(&self, py: Python<'_>, previous_fire_time: &Bound<'_, PyAny>, now: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        Ok(self.get_next_fire_time(py, previous_fire_time, now))
+    }
 }
 
 #[pymethods]

@@ -7,6 +7,7 @@
 //! (`python_path`), which logs and reports as it always does, so the jobs of a pass
 //! are processed in the store's order whichever path takes them.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyException;
@@ -53,7 +54,7 @@ pub fn collect_due_runs<'py>(
     let due: Vec<DueEntry> = {
         let store = store.borrow();
         let jobs = store.jobs.lock();
-        jobs.due_entries(now_at).map(|(id, at, job)| (id.to_string(), at, job.clone_ref(py))).collect()
+        jobs.due_entries(now_at).map(|(id, at, job)| (id.clone(), at, job.clone_ref(py))).collect()
     };
     let pass = Pass { store, now, now_at, jobstore_alias, executors, job_type, runs, removed, python_path };
     let (failure, _) = pass.process(due, None)?;
@@ -88,19 +89,19 @@ pub fn collect_due_slice<'py>(
         let store = store.borrow();
         let jobs = store.jobs.lock();
         let page = jobs.due_page(now_at, cursor.as_ref().map(|(at, id)| (*at, id.as_str())), limit);
-        page.into_iter().map(|(id, at, job)| (id.to_string(), at, job.clone_ref(py))).collect()
+        page.into_iter().map(|(id, at, job)| (id.clone(), at, job.clone_ref(py))).collect()
     };
     let read = due.len();
     let pass = Pass { store, now, now_at, jobstore_alias, executors, job_type, runs, removed, python_path };
     let (failure, last) = pass.process(due, Some(deadline))?;
     let processed = last.as_ref().map_or(0, |(index, _)| index + 1);
     let more = read == limit || processed < read;
-    let cursor = last.map(|(_, key)| key).or(cursor);
+    let cursor = last.map(|(_, (at, id))| (at, id.to_string())).or(cursor);
     Ok((failure, cursor, more))
 }
 
 /// A due job as read from the store: its id, run key and the job object.
-type DueEntry = (String, i64, Py<PyAny>);
+type DueEntry = (Arc<str>, i64, Py<PyAny>);
 
 /// What processing a store's due jobs needs.
 struct Pass<'a, 'py> {
@@ -120,7 +121,7 @@ impl<'py> Pass<'_, 'py> {
     /// Returns the first exception of a job and the index and run key of the last job
     /// processed.
     #[allow(clippy::type_complexity)]
-    fn process(&self, due: Vec<DueEntry>, deadline: Option<Instant>) -> PyResult<(Option<PyErr>, Option<(usize, (i64, String))>)> {
+    fn process(&self, due: Vec<DueEntry>, deadline: Option<Instant>) -> PyResult<(Option<PyErr>, Option<(usize, (i64, Arc<str>))>)> {
         let mut failure = None;
         let mut last = None;
         for (index, (id, at, job)) in due.into_iter().enumerate() {
@@ -219,6 +220,13 @@ fn decide<'py>(job: &Bound<'py, PyAny>, at: i64, now: &Bound<'py, PyAny>, now_at
         return Ok(None);
     }
     let native = NativeView::of(&trigger)?;
+    // A native trigger is asked directly, as its Python method would be.
+    let next_fire_time = |previous: &Bound<'py, PyAny>| -> PyResult<Bound<'py, PyAny>> {
+        match native.and_then(|view| view.with(&trigger, |native| native.next_fire_time(py, previous, now))) {
+            Some(answer) => Ok(answer?.into_bound(py)),
+            None => trigger.call_method1(get_next, (previous, now)),
+        }
+    };
     let utc_of = |value: &Bound<'py, PyAny>| -> PyResult<i64> {
         match native.as_ref().and_then(|view| view.cached_utc(&trigger, value)) {
             Some(utc) => Ok(utc),
@@ -229,7 +237,7 @@ fn decide<'py>(job: &Bound<'py, PyAny>, at: i64, now: &Bound<'py, PyAny>, now_at
     let mut next_at = at;
     while next_at <= now_at {
         run_times.append(&next)?;
-        next = trigger.call_method1(get_next, (&next, now))?;
+        next = next_fire_time(&next)?;
         if next.is_none() {
             break;
         }
@@ -247,7 +255,7 @@ fn decide<'py>(job: &Bound<'py, PyAny>, at: i64, now: &Bound<'py, PyAny>, now_at
     // no jitter answers the same again. Any other trigger is asked again, as the
     // Python path does (jitter is drawn anew).
     let deterministic = native.as_ref().is_some_and(|view| view.is_deterministic(&trigger));
-    let following = if deterministic { next } else { trigger.call_method1(get_next, (&last, now))? };
+    let following = if deterministic { next } else { next_fire_time(&last)? };
     let following = match following.is_none() {
         true => None,
         false => {
