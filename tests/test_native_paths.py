@@ -314,6 +314,25 @@ def test_listeners_from_a_worker_are_masked_and_isolated(caplog):
     assert "listener failed" in failures[0].exc_text
 
 
+def test_a_listener_added_by_the_job_hears_of_its_run():
+    """With no listener, a run's event is not built; one that the job itself adds
+    while it runs is there when the run is reported, and receives it."""
+    heard = []
+    scheduler = BackgroundScheduler(timezone=UTC)
+
+    def adds_a_listener():
+        scheduler.add_listener(lambda event: heard.append((event.job_id, event.retval)), EVENT_JOB_EXECUTED)
+        return "done"
+
+    scheduler.start()
+    try:
+        scheduler.add_job(adds_a_listener, id="self-heard")
+        wait_for(lambda: heard)
+    finally:
+        scheduler.shutdown()
+    assert heard == [("self-heard", "done")]
+
+
 @pytest.mark.parametrize("native", [True, False])
 def test_job_arguments_reach_the_callable(native):
     received = []

@@ -32,6 +32,7 @@ struct Library {
     util_globals: Py<PyDict>,
     job_globals: Py<PyDict>,
     job_class: Py<PyAny>,
+    job_init: Py<PyAny>,
     plain_modify: Py<PyAny>,
     base_trigger: Py<PyAny>,
     function_type: Py<PyAny>,
@@ -65,6 +66,7 @@ fn library(py: Python<'_>) -> PyResult<&Library> {
             util_globals: globals(&util)?,
             job_globals: globals(&job)?,
             job_class: job.getattr("Job")?.unbind(),
+            job_init: job.getattr("Job")?.getattr("__init__")?.unbind(),
             plain_modify: job.getattr("_plain_modify")?.unbind(),
             base_trigger: py.import("apscheduler.triggers.base")?.getattr("BaseTrigger")?.unbind(),
             function_type: py.import("types")?.getattr("FunctionType")?.unbind(),
@@ -81,10 +83,8 @@ fn library(py: Python<'_>) -> PyResult<&Library> {
 const ADD_PATH_METHODS: [&str; 6] =
     ["_create_trigger", "_create_plugin_instance", "_real_add_job", "_store_job", "_lookup_jobstore", "_job_added"];
 
-
 /// `STATE_RUNNING` and `STATE_PAUSED`: a started scheduler stores jobs at once.
 const STARTED_STATES: [i64; 2] = [1, 2];
-
 
 fn global<'py>(globals: &Py<PyDict>, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
     globals
@@ -353,7 +353,12 @@ pub fn add_job_natively<'py>(
         return Ok(None);
     }
     let job_class = global(&lib.scheduler_globals, py, "Job")?;
-    if !job_class.is(lib.job_class.bind(py)) || !job_class.getattr(intern!(py, "_modify"))?.is(lib.plain_modify.bind(py)) {
+    // The constructor is skipped: it must be the library's, and so must _modify,
+    // whose checks are done here.
+    let own_job_class = job_class.is(lib.job_class.bind(py))
+        && job_class.getattr(intern!(py, "__init__"))?.is(lib.job_init.bind(py))
+        && job_class.getattr(intern!(py, "_modify"))?.is(lib.plain_modify.bind(py));
+    if !own_job_class {
         return Ok(None);
     }
     let (Ok(qualname), Ok(module)) = (

@@ -17,7 +17,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use super::report::acquire_without_convoy;
-use super::run::NativeRun;
+use super::report::Reporter;
+use super::run::{build_events, NativeRun, RunEvent};
 use crate::executor::{Closed, Submitted, Worker, WorkerPool};
 
 /// One submitted job, whose outcome a worker reports to `executor` for `job`, as the
@@ -37,23 +38,51 @@ enum Work {
     Run(NativeRun),
 }
 
+/// What running a work item returned: the events of `run_job` (or its replacement),
+/// or those of the native run, some not built yet.
+enum Outcome<'py> {
+    Events(Bound<'py, PyAny>),
+    Native(Vec<RunEvent<'py>>),
+}
+
 impl WorkItem {
-    fn call<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn call<'py>(&self, py: Python<'py>) -> PyResult<Outcome<'py>> {
         match &self.work {
-            Work::Call { func, args } => func.bind(py).call1(args.bind(py)),
-            Work::Run(run) => Ok(run.run(py, self.job.bind(py))?.into_any()),
+            Work::Call { func, args } => Ok(Outcome::Events(func.bind(py).call1(args.bind(py))?)),
+            Work::Run(run) => Ok(Outcome::Native(run.run(py, self.job.bind(py))?)),
         }
     }
 
-    fn report<'py>(&self, py: Python<'py>, outcome: PyResult<Bound<'py, PyAny>>) {
+    fn report<'py>(&self, py: Python<'py>, outcome: PyResult<Outcome<'py>>) {
         let job = self.job.bind(py);
+        let executor = self.executor.bind(py);
         let reported = match outcome {
-            Ok(events) => super::report::report_success(self.executor.bind(py), job, events),
-            Err(error) => report_error(self.executor.bind(py), job, error),
+            Ok(Outcome::Events(events)) => super::report::report_success(executor, job, events),
+            Ok(Outcome::Native(events)) => self.report_native(py, events),
+            Err(error) => report_error(executor, job, error),
         };
         if let Err(error) = reported {
             log_callback_error(job, error);
         }
+    }
+
+    /// `_run_job_success(job.id, events)` for a native run. When no listener is
+    /// registered (and the report methods are the library's), the events of runs that
+    /// returned would reach nobody, and are not built.
+    fn report_native<'py>(&self, py: Python<'py>, events: Vec<RunEvent<'py>>) -> PyResult<()> {
+        let job_id = self.job.bind(py).getattr(intern!(py, "id"))?;
+        let mut reporter = Reporter::new(self.executor.bind(py))?;
+        let only_executed = events.iter().all(|event| matches!(event, RunEvent::Executed { .. }));
+        let events = if only_executed && reporter.is_quiet()? {
+            PyList::empty(py)
+        } else {
+            let alias = match &self.work {
+                Work::Run(run) => run.jobstore_alias.bind(py).clone(),
+                Work::Call { .. } => py.None().into_bound(py),
+            };
+            build_events(py, &job_id, &alias, events)?
+        };
+        reporter.report_success(&job_id, events.into_any())
     }
 }
 

@@ -127,13 +127,34 @@ pub(crate) fn surely_in_time(run_time: &Bound<'_, PyAny>, grace: &Bound<'_, PyAn
     ((now_utc_micros() - scheduled) as f64) < grace * 1e6 - 1.0
 }
 
+/// An event of a run, as `run_job` returns it. The event of a run that returned is
+/// built only when it is reported: when no listener is there to receive it, it is not
+/// built at all.
+pub enum RunEvent<'py> {
+    Built(Bound<'py, PyAny>),
+    Executed { run_time: Bound<'py, PyAny>, retval: Bound<'py, PyAny> },
+}
+
+/// The events as `run_job` would have returned them.
+pub fn build_events<'py>(py: Python<'py>, job_id: &Bound<'py, PyAny>, jobstore_alias: &Bound<'py, PyAny>, events: Vec<RunEvent<'py>>) -> PyResult<Bound<'py, PyList>> {
+    let helpers = helpers(py)?;
+    let built = PyList::empty(py);
+    for event in events {
+        match event {
+            RunEvent::Built(event) => built.append(event)?,
+            RunEvent::Executed { run_time, retval } => built.append(executed_event(helpers, job_id, jobstore_alias, &run_time, &retval)?)?,
+        }
+    }
+    Ok(built)
+}
+
 impl NativeRun {
     /// Runs the job once per run time and returns the events, as `run_job` does.
-    pub fn run<'py>(&self, py: Python<'py>, job: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+    pub fn run<'py>(&self, py: Python<'py>, job: &Bound<'py, PyAny>) -> PyResult<Vec<RunEvent<'py>>> {
         let helpers = helpers(py)?;
         let alias = self.jobstore_alias.bind(py);
         let logger = self.logger.bind(py);
-        let events = PyList::empty(py);
+        let mut events = Vec::new();
         let logs_info: bool = logs_info(logger)?;
 
         for run_time in self.run_times.bind(py).try_iter()? {
@@ -142,7 +163,7 @@ impl NativeRun {
             if !grace.is_none() && !surely_in_time(&run_time, &grace) {
                 let missed = helpers.missed_event.bind(py).call1((job, alias, &run_time, logger))?;
                 if !missed.is_none() {
-                    events.append(missed)?;
+                    events.push(RunEvent::Built(missed));
                     continue;
                 }
             }
@@ -155,13 +176,12 @@ impl NativeRun {
                     if logs_info {
                         logger.call_method1(intern!(py, "info"), ("Job \"%s\" executed successfully", job))?;
                     }
-                    let job_id = job.getattr(intern!(py, "id"))?;
-                    events.append(executed_event(helpers, &job_id, alias, &run_time, &retval)?)?;
+                    events.push(RunEvent::Executed { run_time, retval });
                 }
                 Err(error) => {
                     let exception = error.into_value(py);
                     let event = helpers.error_event.bind(py).call1((job, alias, &run_time, logger, exception))?;
-                    events.append(event)?;
+                    events.push(RunEvent::Built(event));
                 }
             }
         }
