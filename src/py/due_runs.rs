@@ -189,6 +189,7 @@ impl<'py> Pass<'_, 'py> {
             }
         };
         if stored {
+            untrack_run_times(&run_times);
             runs.append(acyclic_tuple(py, [job, executor, run_times.into_any(), (*jobstore_alias).clone()])?)?;
         }
         Ok(())
@@ -207,6 +208,20 @@ fn acyclic_tuple<'py, const N: usize>(py: Python<'py>, items: [Bound<'py, PyAny>
     // itself does for tuples it finds cannot be part of a cycle.
     unsafe { pyo3::ffi::PyObject_GC_UnTrack(tuple.as_ptr().cast()) };
     Ok(tuple)
+}
+
+/// Takes a run's `run_times` out of the garbage collector's sight, for the same reason
+/// as `acyclic_tuple`: tracked, the lists of a large pass would make the collector walk
+/// every stored job, which costs more than the rest of the pass.
+///
+/// The list holds datetimes only, which refer to nothing that could lead back to it.
+/// Listeners see it later as an event's `scheduled_run_times`; one that put into it an
+/// object referring back to it would make a cycle that is never collected (a leak,
+/// never a crash), which no use of the list calls for.
+fn untrack_run_times(run_times: &Bound<'_, PyList>) {
+    // SAFETY: `run_times` is a live list object; untracking is allowed for any tracked
+    // object and only means the collector no longer looks at it.
+    unsafe { pyo3::ffi::PyObject_GC_UnTrack(run_times.as_ptr().cast()) };
 }
 
 /// `job._get_run_times(now)`, coalesced, and the fire time after the last of them.
