@@ -8,7 +8,10 @@ Prints one JSON object. Scenarios:
   ``resume()``): the time until every one has run;
 - ``add_running``: N coroutine jobs due at once, added one after another by a
   coroutine to a running scheduler: the time from the first add_job() until every one
-  has run.
+  has run;
+- ``bare_tasks``: no scheduler at all: N trivial coroutines, each run as its own Task
+  with a done callback, as the executor runs coroutine jobs. The floor of the CPU time
+  per run of any scheduler that gives each job its own Task.
 
 Throughout, a probe coroutine resumes after every loop iteration
 (``await asyncio.sleep(0)``) and records how long each iteration kept it waiting:
@@ -31,7 +34,40 @@ def percentile(sorted_values, fraction):
     return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * fraction))]
 
 
+async def bare_tasks(count):
+    loop = asyncio.get_running_loop()
+    finished = loop.create_future()
+    done = [0]
+
+    async def job():
+        pass
+
+    def job_done(task):
+        done[0] += 1
+        if done[0] == count:
+            finished.set_result(None)
+
+    cpu_start = time.process_time()
+    start = time.perf_counter()
+    for _ in range(count):
+        loop.create_task(job()).add_done_callback(job_done)
+    await finished
+    elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
+    return {
+        "scenario": "bare_tasks",
+        "jobs": count,
+        "seconds": elapsed,
+        "rate": count / elapsed,
+        "cpu_us_per_run": cpu / count * 1e6,
+        "stall_max_ms": 0.0,
+    }
+
+
 async def measure(scenario, count):
+    if scenario == "bare_tasks":
+        return await bare_tasks(count)
+
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     loop = asyncio.get_running_loop()
@@ -101,7 +137,7 @@ async def measure(scenario, count):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("scenario", choices=("burst", "add_running"))
+    parser.add_argument("scenario", choices=("burst", "add_running", "bare_tasks"))
     parser.add_argument("--jobs", type=int, default=20_000)
     args = parser.parse_args()
     gc.collect()

@@ -8,7 +8,10 @@ figures of both sides with the ratio ours/ref:
 - 20,000 coroutine jobs due at once (``burst``): runs per second, and the longest
   time the event loop was held (a probe coroutine measures every loop iteration);
 - 20,000 coroutine jobs due at once, added to a running scheduler by a coroutine
-  (``add_running``): runs per second from the first add_job() on.
+  (``add_running``): runs per second from the first add_job() on;
+- 20,000 bare Tasks with no scheduler (``bare_tasks``): the CPU time per run that
+  creating and running one Task per job costs by itself, the floor of any scheduler
+  that runs each coroutine job as its own Task (both sides measure the same thing).
 
     python benches/bench_asyncio.py
     python benches/bench_asyncio.py --jobs 5000 --rounds 1   # quicker
@@ -40,6 +43,8 @@ ROWS = [
      statistics.median),
     ("add_running", "rate", "{n} added to a running scheduler: runs", "jobs/s",
      "higher", max),
+    ("bare_tasks", "cpu_us_per_run", "{n} bare Tasks, no scheduler: CPU per run", "us",
+     "lower", min),
 ]
 
 
@@ -132,6 +137,11 @@ def main(argv=None):
           % (args.rounds, cpu_description()))
     print(render(["figure", "APScheduler 3.11.3", "apscheduler-rs", "ours/ref"],
                  table, args.markdown))
+    ref_cpu = min(r["cpu_us_per_run"] for r in results["burst", "ref"])
+    floor = min(r["cpu_us_per_run"] for r in results["bare_tasks", "ours"])
+    print("A Task per job costs %.1f us a run by itself; 5x the reference's burst rate "
+          "allows at most %.1f us a run in all (its CPU per run / 5)."
+          % (floor, ref_cpu / 5))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"%s/%s" % key: value for key, value in results.items()}, f,
