@@ -18,6 +18,9 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDateTime, PyDict, PyInt, PyList, PyString, PyTuple, PyTzInfoAccess};
 
 use super::due_runs::trigger_result_utc;
+use super::calendarinterval::PyCalendarIntervalTrigger;
+use super::cron::PyCronTrigger;
+use super::date::PyDateTrigger;
 use super::interval::PyIntervalTrigger;
 use super::job_reports::report_job_added;
 use super::jobstores::PyMemoryJobStore;
@@ -86,9 +89,11 @@ const ADD_PATH_METHODS: [&str; 6] =
 /// `STATE_RUNNING` and `STATE_PAUSED`: a started scheduler stores jobs at once.
 const STARTED_STATES: [i64; 2] = [1, 2];
 
-fn global<'py>(globals: &Py<PyDict>, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+/// A module global, looked up at each call (tests replace some). `name` is an
+/// interned string, so the lookup builds no string.
+fn global<'py>(globals: &Py<PyDict>, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
     globals
-        .bind(py)
+        .bind(name.py())
         .get_item(name)?
         .ok_or_else(|| pyo3::exceptions::PyNameError::new_err(format!("name '{name}' is not defined")))
 }
@@ -170,7 +175,7 @@ fn function_ref<'py>(module: &Bound<'py, PyString>, qualname: &Bound<'py, PyStri
 /// cache the Python function fills when the answer is there.
 fn check_callable_args(lib: &Library, func: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>, kwargs: &Bound<'_, PyDict>) -> PyResult<()> {
     let py = func.py();
-    let cache = global(&lib.util_globals, py, "_callable_checks")?;
+    let cache = global(&lib.util_globals, intern!(py, "_callable_checks"))?;
     if let Ok(cache) = cache.cast::<PyDict>() {
         let names = PyTuple::new(py, kwargs.keys())?;
         let key = PyTuple::new(
@@ -198,7 +203,7 @@ fn check_callable_args(lib: &Library, func: &Bound<'_, PyAny>, args: &Bound<'_, 
             }
         }
     }
-    global(&lib.util_globals, py, "check_callable_args")?.call1((func, args, kwargs))?;
+    global(&lib.util_globals, intern!(py, "check_callable_args"))?.call1((func, args, kwargs))?;
     Ok(())
 }
 
@@ -291,6 +296,22 @@ fn new_interval_trigger<'py>(lib: &Library, class: &Bound<'py, PyAny>, trigger_a
     Ok(Some(trigger))
 }
 
+/// Takes a trigger of the library's native classes out of the garbage collector's
+/// lists. Their attributes live in the native part of the object, which the collector
+/// cannot see into anyway: all it visits of such a trigger is its class, which the
+/// trigger keeps alive by itself. Tracked, each stored job's trigger would only add to
+/// the work of every collection.
+fn untrack_native_trigger(trigger: &Bound<'_, PyAny>) {
+    let native = trigger.cast::<PyIntervalTrigger>().is_ok()
+        || trigger.cast::<PyCronTrigger>().is_ok()
+        || trigger.cast::<PyDateTrigger>().is_ok()
+        || trigger.cast::<PyCalendarIntervalTrigger>().is_ok();
+    if native {
+        // SAFETY: a live object; untracking only means the collector stops visiting it.
+        unsafe { pyo3::ffi::PyObject_GC_UnTrack(trigger.as_ptr().cast()) };
+    }
+}
+
 /// Runs `body` holding the scheduler's job store lock (a Python `RLock`).
 fn with_store_lock<'py, T>(scheduler: &Bound<'py, PyAny>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     let py = scheduler.py();
@@ -352,7 +373,7 @@ pub fn add_job_natively<'py>(
     if !started {
         return Ok(None);
     }
-    let job_class = global(&lib.scheduler_globals, py, "Job")?;
+    let job_class = global(&lib.scheduler_globals, intern!(py, "Job"))?;
     // The constructor is skipped: it must be the library's, and so must _modify,
     // whose checks are done here.
     let own_job_class = job_class.is(lib.job_class.bind(py))
@@ -373,6 +394,7 @@ pub fn add_job_natively<'py>(
     let Some(trigger) = create_trigger(scheduler, lib, trigger, trigger_args)? else {
         return Ok(None);
     };
+    untrack_native_trigger(&trigger);
 
     // From here on the call is the native path's: errors are raised, as the Python
     // path raises them at the same step.
@@ -387,7 +409,7 @@ pub fn add_job_natively<'py>(
         Ok(kwargs) => kwargs.copy()?,
         Err(_) => PyDict::new(py),
     };
-    let job_id = if id.is_truthy()? { id.clone() } else { global(&lib.job_globals, py, "_new_job_id")?.call0()? };
+    let job_id = if id.is_truthy()? { id.clone() } else { global(&lib.job_globals, intern!(py, "_new_job_id"))?.call0()? };
     check_callable_args(lib, func, &args, &kwargs)?;
     let name = if name.is_none() { qualname.clone().into_any() } else { name.clone() };
 
@@ -509,13 +531,13 @@ fn complete_job<'py>(
 ) -> PyResult<()> {
     let py = scheduler.py();
     let Some(defaults) = defaults else {
-        global(&lib.scheduler_globals, py, "_complete_job")?.call1((scheduler, job, now))?;
+        global(&lib.scheduler_globals, intern!(py, "_complete_job"))?.call1((scheduler, job, now))?;
         return Ok(());
     };
     let next_run_time = if missing.next_run_time {
         let now = match now {
             Some(now) => now.clone(),
-            None => global(&lib.scheduler_globals, py, "datetime")?
+            None => global(&lib.scheduler_globals, intern!(py, "datetime"))?
                 .call_method1(intern!(py, "now"), (scheduler.getattr(intern!(py, "timezone"))?,))?,
         };
         Some(trigger.call_method1(intern!(py, "get_next_fire_time"), (py.None(), now))?)
@@ -569,7 +591,7 @@ pub fn store_pending_jobs<'py>(
             if plain_job && job.get_type().is(job_class) {
                 complete_job(scheduler, lib, &job, &trigger, &Missing::of(&job)?, Some(now), defaults.as_ref())?;
             } else {
-                global(&lib.scheduler_globals, py, "_complete_job")?.call1((scheduler, &job, now))?;
+                global(&lib.scheduler_globals, intern!(py, "_complete_job"))?.call1((scheduler, &job, now))?;
             }
             store_job(scheduler, lib, &job, &trigger, &jobstore, &replace_existing)
         })();

@@ -87,12 +87,39 @@ fn whole_interval<'py>(py: Python<'py>, globals: &Bound<'py, PyDict>, parts: [&B
     if total == 0 || days.abs() > MAX_DAYS {
         return Ok(None);
     }
-    let seconds = total.rem_euclid(SECONDS_PER_DAY);
+    let total = total as i64; // at most 999_999_999 days of seconds
+    if let Some(pair) = recent_interval(py, total) {
+        return Ok(Some(pair));
+    }
+    let seconds = total.rem_euclid(SECONDS_PER_DAY as i64);
     let interval = PyDelta::new(py, days as i32, seconds as i32, 0, false)?.into_any();
     // total_seconds() divides the exact microsecond count by 10**6; under 2**53 the
     // float division rounds the same way.
-    let length = PyFloat::new(py, (total * 1_000_000) as f64 / 1e6).into_any();
+    let length = PyFloat::new(py, (i128::from(total) * 1_000_000) as f64 / 1e6).into_any();
+    remember_interval(total, &interval, &length);
     Ok(Some((interval, length)))
+}
+
+/// Intervals built lately, by length in seconds, with their `total_seconds()`: a
+/// program creates many triggers with the same few intervals, and `timedelta` and
+/// `float` values are immutable, so the triggers share them.
+type RecentIntervals = Vec<(i64, Py<PyAny>, Py<PyAny>)>;
+static RECENT_INTERVALS: parking_lot::Mutex<RecentIntervals> = parking_lot::Mutex::new(Vec::new());
+const RECENT_INTERVALS_KEPT: usize = 32;
+
+fn recent_interval(py: Python<'_>, seconds: i64) -> Option<(Bound<'_, PyAny>, Bound<'_, PyAny>)> {
+    let recent = RECENT_INTERVALS.lock();
+    let (_, interval, length) = recent.iter().find(|(kept, ..)| *kept == seconds)?;
+    Some((interval.bind(py).clone(), length.bind(py).clone()))
+}
+
+fn remember_interval(seconds: i64, interval: &Bound<'_, PyAny>, length: &Bound<'_, PyAny>) {
+    let mut recent = RECENT_INTERVALS.lock();
+    // The oldest entries make room; they are released after the lock.
+    let evicted: RecentIntervals = if recent.len() >= RECENT_INTERVALS_KEPT { recent.drain(..RECENT_INTERVALS_KEPT / 2).collect() } else { Vec::new() };
+    recent.push((seconds, interval.clone().unbind(), length.clone().unbind()));
+    drop(recent);
+    drop(evicted);
 }
 
 fn python_interval<'py>(py: Python<'py>, module: &Bound<'py, PyModule>, parts: [&Bound<'py, PyAny>; 5]) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {

@@ -10,9 +10,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyList;
 
 use super::report::is_library_method;
+use super::run::logs_info;
 
-/// `logging.INFO`.
-const LOG_INFO: i32 = 20;
 /// `STATE_RUNNING`.
 const STATE_RUNNING: i64 = 1;
 /// `EVENT_JOB_REMOVED`.
@@ -32,10 +31,8 @@ fn library_methods(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>)> {
 
 /// The scheduler's logger, when it logs at INFO level.
 fn info_logger<'py>(scheduler: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
-    let py = scheduler.py();
-    let logger = scheduler.getattr(intern!(py, "_logger"))?;
-    let enabled = logger.call_method1(intern!(py, "isEnabledFor"), (LOG_INFO,))?.is_truthy()?;
-    Ok(enabled.then_some(logger))
+    let logger = scheduler.getattr(intern!(scheduler.py(), "_logger"))?;
+    Ok(logs_info(&logger)?.then_some(logger))
 }
 
 /// `_job_added(job, jobstore, _listened_codes())` for one job.

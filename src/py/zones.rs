@@ -250,8 +250,40 @@ fn load_tzif(py: Python<'_>, key: &str, tzpath: &[String]) -> Option<Arc<TzifZon
     Some(zone)
 }
 
+/// Zones resolved lately, with a reference to each tzinfo (so that its address is not
+/// reused): every trigger resolves its zone, and a program uses a few zones.
+type RecentZones = Vec<(Py<PyAny>, AnyZone)>;
+static RECENT_ZONES: Mutex<RecentZones> = Mutex::new(Vec::new());
+const RECENT_ZONES_KEPT: usize = 16;
+
 /// Chooses how to compute with a tzinfo object.
 pub fn resolve(tz: &Bound<'_, PyAny>) -> PyResult<AnyZone> {
+    let found = RECENT_ZONES.lock().iter().find(|(kept, _)| kept.is(tz)).map(|(_, zone)| zone_copy(tz.py(), zone));
+    if let Some(zone) = found {
+        return Ok(zone);
+    }
+    let zone = resolve_uncached(tz)?;
+    let copy = zone_copy(tz.py(), &zone);
+    let evicted = {
+        let mut recent = RECENT_ZONES.lock();
+        let evicted: RecentZones = if recent.len() >= RECENT_ZONES_KEPT { recent.drain(..RECENT_ZONES_KEPT / 2).collect() } else { Vec::new() };
+        recent.push((tz.clone().unbind(), copy));
+        evicted
+    };
+    // Released after the lock: dropping a tzinfo may run Python code.
+    drop(evicted);
+    Ok(zone)
+}
+
+/// A copy of `zone`; a Python zone's object is shared, with the GIL already held.
+fn zone_copy(py: Python<'_>, zone: &AnyZone) -> AnyZone {
+    match zone {
+        AnyZone::Native(zone) => AnyZone::Native(zone.clone()),
+        AnyZone::Python(obj) => AnyZone::Python(obj.clone_ref(py)),
+    }
+}
+
+fn resolve_uncached(tz: &Bound<'_, PyAny>) -> PyResult<AnyZone> {
     let py = tz.py();
     let types = zone_types(py)?;
     let tz_type = tz.get_type();
