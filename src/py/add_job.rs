@@ -47,6 +47,8 @@ struct Library {
     add_path_methods: Vec<(Py<PyString>, Py<PyAny>)>,
     /// `IntervalTrigger` and its `__init__`, which the add path may skip.
     interval_trigger: (Py<PyAny>, Py<PyAny>),
+    /// `datetime.datetime` of the standard library.
+    stdlib_datetime: Py<PyAny>,
 }
 
 fn library(py: Python<'_>) -> PyResult<&Library> {
@@ -65,6 +67,7 @@ fn library(py: Python<'_>) -> PyResult<&Library> {
         Ok(Library {
             add_path_methods,
             interval_trigger: (interval.clone().unbind(), interval.getattr("__init__")?.unbind()),
+            stdlib_datetime: py.import("datetime")?.getattr("datetime")?.unbind(),
             scheduler_globals: globals(&scheduler)?,
             util_globals: globals(&util)?,
             job_globals: globals(&job)?,
@@ -130,12 +133,21 @@ fn exact_str(value: &Bound<'_, PyAny>) -> bool {
     value.is_exact_instance_of::<PyString>()
 }
 
-/// Whether every method of the add path is the library's own.
+/// Whether every method of the add path is the library's own: found on the class as
+/// `BaseScheduler` defines it, and not set on the instance.
 fn add_path_is_plain(scheduler: &Bound<'_, PyAny>, lib: &Library) -> PyResult<bool> {
     let py = scheduler.py();
+    let class = scheduler.get_type();
+    let attributes = scheduler.getattr(intern!(py, "__dict__")).ok().and_then(|dict| dict.cast_into::<PyDict>().ok());
     for (name, expected) in &lib.add_path_methods {
-        if !is_library_method(scheduler, name.bind(py), expected)? {
+        let name = name.bind(py);
+        if !class.getattr(name).is_ok_and(|found| found.is(expected.bind(py))) {
             return Ok(false);
+        }
+        if let Some(attributes) = &attributes {
+            if attributes.contains(name)? {
+                return Ok(false);
+            }
         }
     }
     Ok(true)
@@ -537,8 +549,7 @@ fn complete_job<'py>(
     let next_run_time = if missing.next_run_time {
         let now = match now {
             Some(now) => now.clone(),
-            None => global(&lib.scheduler_globals, intern!(py, "datetime"))?
-                .call_method1(intern!(py, "now"), (scheduler.getattr(intern!(py, "timezone"))?,))?,
+            None => current_time(scheduler, lib)?,
         };
         Some(trigger.call_method1(intern!(py, "get_next_fire_time"), (py.None(), now))?)
     } else {
@@ -560,6 +571,20 @@ fn complete_job<'py>(
         }
         None => Ok(()),
     }
+}
+
+/// `datetime.now(scheduler.timezone)`, through the scheduler module's `datetime`
+/// (which tests replace); computed natively while that is the standard one.
+fn current_time<'py>(scheduler: &Bound<'py, PyAny>, lib: &Library) -> PyResult<Bound<'py, PyAny>> {
+    let py = scheduler.py();
+    let clock = global(&lib.scheduler_globals, intern!(py, "datetime"))?;
+    let timezone = scheduler.getattr(intern!(py, "timezone"))?;
+    if clock.is(lib.stdlib_datetime.bind(py)) {
+        if let Some(now) = zones::now_plus(&timezone, 0)? {
+            return Ok(now);
+        }
+    }
+    clock.call_method1(intern!(py, "now"), (timezone,))
 }
 
 /// The jobs added before `start()`, moved into their stores as

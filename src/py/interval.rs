@@ -10,7 +10,7 @@ use crate::time::pyfloat::from_timestamp;
 use crate::time::Aware;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{IntoPyDict, PyDelta, PyDict, PyFloat, PyInt};
+use pyo3::types::{IntoPyDict, PyDelta, PyDict, PyFloat, PyInt, PyString};
 
 use super::common::{self, Derived};
 use super::datetimes::OwnZone;
@@ -61,15 +61,16 @@ fn stdlib_types(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>)> {
     })
 }
 
-fn module_name_is<'py>(globals: &Bound<'py, PyDict>, name: &str, expected: &Py<PyAny>) -> PyResult<bool> {
+fn module_name_is<'py>(globals: &Bound<'py, PyDict>, name: &Bound<'py, PyString>, expected: &Py<PyAny>) -> PyResult<bool> {
     Ok(globals.get_item(name)?.is_some_and(|value| value.is(expected.bind(globals.py()))))
 }
 
-/// `timedelta(weeks=..., seconds=...)` and its `total_seconds()` computed natively when
-/// every part is an int and the result is a nonzero timedelta; `None` otherwise (floats,
-/// zero, out of range), for Python to compute and to raise its own errors.
-fn whole_interval<'py>(py: Python<'py>, globals: &Bound<'py, PyDict>, parts: [&Bound<'py, PyAny>; 5]) -> PyResult<Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>> {
-    if !module_name_is(globals, "timedelta", &stdlib_types(py)?.1)? {
+/// `timedelta(weeks=..., seconds=...)`, its `total_seconds()` and its whole seconds,
+/// computed natively when every part is an int and the result is a nonzero timedelta;
+/// `None` otherwise (floats, zero, out of range), for Python to compute and to raise
+/// its own errors.
+fn whole_interval<'py>(py: Python<'py>, globals: &Bound<'py, PyDict>, parts: [&Bound<'py, PyAny>; 5]) -> PyResult<Option<(Bound<'py, PyAny>, Bound<'py, PyAny>, i64)>> {
+    if !module_name_is(globals, pyo3::intern!(py, "timedelta"), &stdlib_types(py)?.1)? {
         return Ok(None);
     }
     let mut total: i128 = 0;
@@ -88,8 +89,8 @@ fn whole_interval<'py>(py: Python<'py>, globals: &Bound<'py, PyDict>, parts: [&B
         return Ok(None);
     }
     let total = total as i64; // at most 999_999_999 days of seconds
-    if let Some(pair) = recent_interval(py, total) {
-        return Ok(Some(pair));
+    if let Some((interval, length)) = recent_interval(py, total) {
+        return Ok(Some((interval, length, total)));
     }
     let seconds = total.rem_euclid(SECONDS_PER_DAY as i64);
     let interval = PyDelta::new(py, days as i32, seconds as i32, 0, false)?.into_any();
@@ -97,7 +98,7 @@ fn whole_interval<'py>(py: Python<'py>, globals: &Bound<'py, PyDict>, parts: [&B
     // float division rounds the same way.
     let length = PyFloat::new(py, (i128::from(total) * 1_000_000) as f64 / 1e6).into_any();
     remember_interval(total, &interval, &length);
-    Ok(Some((interval, length)))
+    Ok(Some((interval, length, total)))
 }
 
 /// Intervals built lately, by length in seconds, with their `total_seconds()`: a
@@ -134,28 +135,6 @@ fn python_interval<'py>(py: Python<'py>, module: &Bound<'py, PyModule>, parts: [
         return Ok((interval, 1i32.into_pyobject(py)?.into_any()));
     }
     Ok((interval, length))
-}
-
-/// `datetime.now(tz) + interval` computed natively for a zone the core knows, while the
-/// module's `datetime` is the standard one; `None` otherwise.
-fn now_plus<'py>(py: Python<'py>, globals: &Bound<'py, PyDict>, tz: &Bound<'py, PyAny>, interval: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
-    use crate::time::civil::{micros_to_naive, naive_to_micros};
-    use crate::time::TimeZone;
-    if !module_name_is(globals, "datetime", &stdlib_types(py)?.0)? {
-        return Ok(None);
-    }
-    let (Some(step), zones::AnyZone::Native(zone)) = (zones::delta_micros(interval), zones::resolve(tz)?) else {
-        return Ok(None);
-    };
-    // datetime.now() reads the system clock and truncates to microseconds.
-    let Ok(since_epoch) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) else { return Ok(None) };
-    let utc = since_epoch.as_micros() as i64;
-    let (offset, _fold) = zone.fromutc(utc).unwrap_or_else(|never| match never {});
-    // Adding a timedelta to an aware datetime moves its wall-clock reading (fold 0).
-    let Some(local) = micros_to_naive(utc + offset).and_then(|now| micros_to_naive(naive_to_micros(now) + step)) else {
-        return Ok(None);
-    };
-    Ok(Some(zones::new_datetime(py, local, Some(tz), false)?.into_any()))
 }
 
 impl PyIntervalTrigger {
@@ -301,9 +280,13 @@ impl PyIntervalTrigger {
     ) -> PyResult<()> {
         let module = interval_module(py)?;
         let globals = module.dict();
-        let (interval, length) = match whole_interval(py, &globals, [weeks, days, hours, minutes, seconds])? {
-            Some((interval, length)) => (interval, length),
-            None => python_interval(py, &module, [weeks, days, hours, minutes, seconds])?,
+        // The interval, its length, and its microseconds when computed here.
+        let (interval, length, step) = match whole_interval(py, &globals, [weeks, days, hours, minutes, seconds])? {
+            Some((interval, length, seconds)) => (interval, length, Some(seconds * 1_000_000)),
+            None => {
+                let (interval, length) = python_interval(py, &module, [weeks, days, hours, minutes, seconds])?;
+                (interval, length, None)
+            }
         };
 
         let given = |value: &Bound<'_, PyAny>| !value.is_none();
@@ -318,7 +301,12 @@ impl PyIntervalTrigger {
         let start_date = if start_date.is_truthy()? {
             start_date.clone()
         } else {
-            match now_plus(py, &globals, &tz, &interval)? {
+            let stdlib_clock = module_name_is(&globals, pyo3::intern!(py, "datetime"), &stdlib_types(py)?.0)?;
+            let native = match step.or_else(|| zones::delta_micros(&interval)) {
+                Some(step) if stdlib_clock => zones::now_plus(&tz, step)?,
+                _ => None,
+            };
+            match native {
                 Some(start) => start,
                 None => module.getattr("datetime")?.call_method1("now", (&tz,))?.add(&interval)?,
             }

@@ -189,6 +189,23 @@ fn read_state_uncached<'py>(dt: &Bound<'py, PyAny>) -> PyResult<(NaiveDateTime, 
     Ok((local, bytes[2] & 0x80 != 0, tz))
 }
 
+/// `datetime.now(tz)`, plus `step` microseconds of wall-clock time (as adding a
+/// `timedelta` to it would, which sets `fold` to 0), computed natively for a zone the
+/// core knows; `None` for any other zone, or out of range. Its fields are known, so it
+/// is remembered as read.
+pub fn now_plus<'py>(tz: &Bound<'py, PyAny>, step: i64) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let AnyZone::Native(zone) = resolve(tz)? else { return Ok(None) };
+    // datetime.now() reads the system clock and truncates to microseconds.
+    let Ok(since_epoch) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) else { return Ok(None) };
+    let utc = since_epoch.as_micros() as i64;
+    let (offset, fold) = zone.fromutc(utc).unwrap_or_else(|never| match never {});
+    let fold = fold && step == 0;
+    let Some(local) = civil::micros_to_naive(utc + offset + step) else { return Ok(None) };
+    let now = new_datetime(tz.py(), local, Some(tz), fold)?.into_any();
+    remember_state(&now, local, fold, Some(tz));
+    Ok(Some(now))
+}
+
 /// The instant of a datetime in microseconds since the epoch, UTC; a naive datetime
 /// counts as UTC (what `apscheduler.util.datetime_to_utc_timestamp` computes).
 pub fn utc_micros(dt: &Bound<'_, PyAny>) -> PyResult<i64> {
