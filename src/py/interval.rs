@@ -350,6 +350,14 @@ impl PyIntervalTrigger {
             None => None,
         };
         match next {
+            // The first fire time is usually the start date itself: the same value in
+            // the same zone is returned as the same (immutable) object, so that a job
+            // waiting for its first run does not hold a second copy of it.
+            Some(next) if next == compiled.interval.start_date => {
+                let start_date = self.start_date.clone_ref(py);
+                self.derived.last.store(start_date.clone_ref(py), next);
+                Ok(start_date)
+            }
             Some(next) => common::write_time(py, own, &self.derived.last, Some(next)),
             None => Err(out_of_range(timestamp)),
         }
