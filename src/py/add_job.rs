@@ -158,7 +158,9 @@ fn add_path_is_plain(scheduler: &Bound<'_, PyAny>, lib: &Library) -> PyResult<bo
 /// function share one string.
 fn function_ref<'py>(module: &Bound<'py, PyString>, qualname: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
     type RefKey = (usize, usize);
-    static REFS: PyOnceLock<parking_lot::Mutex<Vec<(RefKey, Py<PyString>, Py<PyString>, Py<PyAny>)>>> = PyOnceLock::new();
+    /// (module, qualified name) addresses, the two strings, and the reference text.
+    type RefCache = parking_lot::Mutex<Vec<(RefKey, Py<PyString>, Py<PyString>, Py<PyAny>)>>;
+    static REFS: PyOnceLock<RefCache> = PyOnceLock::new();
     let py = module.py();
     let refs = REFS.get_or_init(py, Default::default);
     let key = (module.as_ptr() as usize, qualname.as_ptr() as usize);
@@ -587,6 +589,10 @@ fn current_time<'py>(scheduler: &Bound<'py, PyAny>, lib: &Library) -> PyResult<B
     clock.call_method1(intern!(py, "now"), (timezone,))
 }
 
+/// How many pending entries were stored, and the index and error of the one that
+/// failed, if one did.
+type PendingOutcome = (usize, Option<(usize, PyErr)>);
+
 /// The jobs added before `start()`, moved into their stores as
 /// `BaseScheduler._schedule_pending_jobs` does, with `now` as the time their first run
 /// times are computed from. `batch` holds `(job, jobstore, replace_existing)` entries.
@@ -598,7 +604,7 @@ pub fn store_pending_jobs<'py>(
     scheduler: &Bound<'py, PyAny>,
     batch: &Bound<'py, PyAny>,
     now: &Bound<'py, PyAny>,
-) -> PyResult<Option<(usize, Option<(usize, PyErr)>)>> {
+) -> PyResult<Option<PendingOutcome>> {
     let py = scheduler.py();
     let lib = library(py)?;
     let Ok(batch) = batch.cast::<PyList>() else { return Ok(None) };

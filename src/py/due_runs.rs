@@ -61,6 +61,10 @@ pub fn collect_due_runs<'py>(
     Ok(failure)
 }
 
+/// The first exception of a slice, the cursor for the next one, and whether due jobs
+/// may remain after it.
+type SliceOutcome = (Option<PyErr>, Option<(i64, String)>, bool);
+
 /// `collect_due_runs` for one slice of a pass: the due jobs after `cursor` (`None`
 /// for the first slice), at most `limit` of them, and no more once `budget` seconds
 /// have gone by. Returns `(failure, cursor, more)`: the first exception as above, the
@@ -81,7 +85,7 @@ pub fn collect_due_slice<'py>(
     runs: &Bound<'py, PyList>,
     removed: &Bound<'py, PyList>,
     python_path: &Bound<'py, PyAny>,
-) -> PyResult<(Option<PyErr>, Option<(i64, String)>, bool)> {
+) -> PyResult<SliceOutcome> {
     let py = store.py();
     let deadline = Instant::now() + Duration::try_from_secs_f64(budget.max(0.0)).unwrap_or(Duration::MAX / 2);
     let now_at = zones::utc_micros(now)?;

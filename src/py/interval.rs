@@ -65,11 +65,15 @@ fn module_name_is<'py>(globals: &Bound<'py, PyDict>, name: &Bound<'py, PyString>
     Ok(globals.get_item(name)?.is_some_and(|value| value.is(expected.bind(globals.py()))))
 }
 
+/// An interval as a `timedelta`, its length as `total_seconds()` gives it, and its
+/// whole seconds.
+type WholeInterval<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>, i64);
+
 /// `timedelta(weeks=..., seconds=...)`, its `total_seconds()` and its whole seconds,
 /// computed natively when every part is an int and the result is a nonzero timedelta;
 /// `None` otherwise (floats, zero, out of range), for Python to compute and to raise
 /// its own errors.
-fn whole_interval<'py>(py: Python<'py>, globals: &Bound<'py, PyDict>, parts: [&Bound<'py, PyAny>; 5]) -> PyResult<Option<(Bound<'py, PyAny>, Bound<'py, PyAny>, i64)>> {
+fn whole_interval<'py>(py: Python<'py>, globals: &Bound<'py, PyDict>, parts: [&Bound<'py, PyAny>; 5]) -> PyResult<Option<WholeInterval<'py>>> {
     if !module_name_is(globals, pyo3::intern!(py, "timedelta"), &stdlib_types(py)?.1)? {
         return Ok(None);
     }
