@@ -303,8 +303,10 @@ def test_pending_jobs_are_stored_at_start(how, caplog):
     added = []
     scheduler.add_listener(lambda event: added.append(event.job_id), EVENT_JOB_ADDED)
     jobs = [
-        scheduler.add_job(no_arguments, "interval", seconds=30, id="a"),
-        scheduler.add_job(job_function, "cron", args=(1,), minute="*/5", id="b", max_instances=4),
+        scheduler.add_job(no_arguments, "interval", seconds=30, start_date=LATER, id="a"),
+        scheduler.add_job(
+            job_function, "cron", args=(1,), minute="*/5", start_date=LATER + timedelta(days=1), id="b", max_instances=4
+        ),
         scheduler.add_job(no_arguments, "date", run_date=LATER, id="c", next_run_time=None),
     ]
     assert all(job.pending for job in jobs)

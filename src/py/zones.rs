@@ -209,12 +209,23 @@ pub fn now_plus<'py>(tz: &Bound<'py, PyAny>, step: i64) -> PyResult<Option<Bound
 /// The instant of a datetime in microseconds since the epoch, UTC; a naive datetime
 /// counts as UTC (what `apscheduler.util.datetime_to_utc_timestamp` computes).
 pub fn utc_micros(dt: &Bound<'_, PyAny>) -> PyResult<i64> {
-    let (local, _, tz) = read_state(dt)?;
+    let (local, fold, tz) = read_state(dt)?;
     let offset = match tz.filter(|tz| !tz.is_none()) {
-        Some(_) => delta_micros(&dt.call_method0(pyo3::intern!(dt.py(), "utcoffset"))?).unwrap_or(0),
+        // A zone the core knows answers utcoffset() as the tzinfo would, without the
+        // call and the timedelta it returns (a plain datetime only: a subclass may
+        // answer otherwise).
+        Some(tz) if dt.is_exact_instance(datetime_type(dt.py())?) => match resolve(&tz)? {
+            AnyZone::Native(zone) => zone.utcoffset(local, fold).unwrap_or_else(|never| match never {}),
+            AnyZone::Python(_) => python_utcoffset(dt)?,
+        },
+        Some(_) => python_utcoffset(dt)?,
         None => 0,
     };
     Ok(civil::naive_to_micros(local) - offset)
+}
+
+fn python_utcoffset(dt: &Bound<'_, PyAny>) -> PyResult<i64> {
+    Ok(delta_micros(&dt.call_method0(pyo3::intern!(dt.py(), "utcoffset"))?).unwrap_or(0))
 }
 
 struct ZoneTypes {
