@@ -45,6 +45,16 @@ impl OwnZone {
             }
             Some(tz) => {
                 let id = tz.as_ptr() as ZoneId;
+                // Another zone the core knows (the scheduler's, say, next to the
+                // trigger's own) is answered natively, for a plain datetime.
+                if value.is_exact_instance(zones::datetime_type(value.py())?) {
+                    if let AnyZone::Native(zone) = zones::resolve(&tz)? {
+                        let offset_of = |fold| zone.utcoffset(local, fold).unwrap_or_else(|never| match never {});
+                        let offset = offset_of(fold);
+                        let flipped = if want_flipped { offset_of(!fold) } else { offset };
+                        return Ok((Aware::new(local, fold, offset, id), flipped));
+                    }
+                }
                 let offset = foreign_offset(dt)?;
                 let flipped = if want_flipped {
                     let other = dt.call_method("replace", (), Some(&fold_kwargs(value.py(), !fold)?))?;

@@ -109,7 +109,7 @@ pub fn new_datetime<'py>(
     Ok(value.cast_into::<PyDateTime>()?)
 }
 
-fn datetime_type(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+pub fn datetime_type(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     static DATETIME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     Ok(DATETIME
         .get_or_try_init(py, || -> PyResult<_> { Ok(py.import("datetime")?.getattr("datetime")?.unbind()) })?
