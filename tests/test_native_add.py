@@ -343,3 +343,23 @@ def test_a_pending_job_that_fails_stays_pending_with_those_after_it(how):
         scheduler.start(paused=True)
     assert [job.id for job, _, _ in scheduler._pending_jobs] == ["lost", "last"]
     assert [job.id for job in scheduler._jobstores["default"].get_all_jobs()] == ["first"]
+
+
+def test_a_job_added_before_start_is_pending(native, caplog):
+    scheduler = make_scheduler(native)
+    with caplog.at_level(logging.INFO, logger="apscheduler.scheduler"):
+        job = scheduler.add_job(job_function, "interval", args=(1,), minutes=1, id="early", replace_existing=True)
+    assert job.pending
+    assert scheduler._pending_jobs == [(job, "default", True)]
+    assert caplog.messages == [
+        "Adding job tentatively -- it will be properly scheduled when the scheduler starts"
+    ]
+    for option in ("misfire_grace_time", "coalesce", "max_instances", "next_run_time"):
+        assert not hasattr(job, option)
+    assert scheduler.get_job("early") is job
+    scheduler.start(paused=True)
+    try:
+        assert not job.pending
+        assert job.next_run_time == job.trigger.start_date
+    finally:
+        scheduler.shutdown()

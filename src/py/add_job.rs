@@ -1,14 +1,14 @@
 //! `BaseScheduler.add_job` for the common case, done natively: a plain function, a
 //! trigger by alias or instance, the default options or plain values for them, and a
-//! started scheduler whose add path is the library's own.
+//! scheduler whose add path is the library's own.
 //!
 //! It does what the Python path does, in the same order and with the same errors:
 //! build the trigger, build the `Job`, check the callable's arguments, complete the
 //! job with the scheduler's defaults and first run time, store it under the job store
-//! lock, then report it. It declines (returns `None`) before doing anything when a call
-//! is not of that kind, and the Python path takes it: arguments that need converting
-//! or would fail validation, a stopped scheduler (the job is then pending), a replaced
-//! method or class. Everything it cannot decide cheaply is asked of the Python helper
+//! lock, then report it; or, while the scheduler is stopped, keep it pending. It
+//! declines (returns `None`) before doing anything when a call is not of that kind,
+//! and the Python path takes it: arguments that need converting or would fail
+//! validation, a replaced method or class. Everything it cannot decide cheaply is asked of the Python helper
 //! that the Python path would call.
 
 use pyo3::exceptions::PyValueError;
@@ -89,8 +89,12 @@ fn library(py: Python<'_>) -> PyResult<&Library> {
 const ADD_PATH_METHODS: [&str; 6] =
     ["_create_trigger", "_create_plugin_instance", "_real_add_job", "_store_job", "_lookup_jobstore", "_job_added"];
 
-/// `STATE_RUNNING` and `STATE_PAUSED`: a started scheduler stores jobs at once.
-const STARTED_STATES: [i64; 2] = [1, 2];
+/// `STATE_STOPPED`, `STATE_RUNNING` and `STATE_PAUSED`: a started scheduler stores
+/// jobs at once, a stopped one keeps them pending.
+const KNOWN_STATES: [i64; 3] = [0, 1, 2];
+const STATE_STOPPED: i64 = 0;
+/// The reference's log line for a job added before `start()`.
+const TENTATIVE_MESSAGE: &str = "Adding job tentatively -- it will be properly scheduled when the scheduler starts";
 
 /// A module global, looked up at each call (tests replace some). `name` is an
 /// interned string, so the lookup builds no string.
@@ -383,8 +387,8 @@ pub fn add_job_natively<'py>(
     ) else {
         return Ok(None);
     };
-    let started = scheduler.getattr(intern!(py, "state"))?.extract::<i64>().is_ok_and(|state| STARTED_STATES.contains(&state));
-    if !started {
+    let known_state = scheduler.getattr(intern!(py, "state"))?.extract::<i64>().is_ok_and(|state| KNOWN_STATES.contains(&state));
+    if !known_state {
         return Ok(None);
     }
     let job_class = global(&lib.scheduler_globals, intern!(py, "Job"))?;
@@ -443,6 +447,21 @@ pub fn add_job_natively<'py>(
     }
     job.setattr(intern!(py, "trigger"), &trigger)?;
     job.setattr(intern!(py, "executor"), executor)?;
+
+    // Jobs only go into job stores once the scheduler (and so the stores) runs; the
+    // state is read again under the lock, as the Python path reads it.
+    let pending = with_store_lock(scheduler, || {
+        let stopped = scheduler.getattr(intern!(py, "state"))?.extract::<i64>().is_ok_and(|state| state == STATE_STOPPED);
+        if stopped {
+            let entry = PyTuple::new(py, [job.clone(), jobstore.clone(), replace_existing.clone()])?;
+            scheduler.getattr(intern!(py, "_pending_jobs"))?.call_method1(intern!(py, "append"), (entry,))?;
+        }
+        Ok(stopped)
+    })?;
+    if pending {
+        scheduler.getattr(intern!(py, "_logger"))?.call_method1(intern!(py, "info"), (intern!(py, TENTATIVE_MESSAGE),))?;
+        return Ok(Some(job));
+    }
 
     let missing = Missing {
         options: [&grace, &coalesce, &instances].map(|option| matches!(option, OptionArg::Default)),
