@@ -547,7 +547,7 @@ class BaseScheduler(metaclass=ABCMeta):
         :rtype: Job
 
         """
-        # The common case (a plain function added to a started scheduler) is done
+        # The common case (a plain function, the library's own add path) is done
         # natively, with the same steps and errors; None means it was left to the code
         # below, untouched.
         job = _add_job_natively(
