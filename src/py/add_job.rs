@@ -163,6 +163,7 @@ fn add_path_is_plain(scheduler: &Bound<'_, PyAny>, lib: &Library) -> PyResult<bo
 fn function_ref<'py>(module: &Bound<'py, PyString>, qualname: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
     type RefKey = (usize, usize);
     /// (module, qualified name) addresses, the two strings, and the reference text.
+    /// (Its lock follows the rule of `zones::RECENT_STATES`.)
     type RefCache = parking_lot::Mutex<Vec<(RefKey, Py<PyString>, Py<PyString>, Py<PyAny>)>>;
     static REFS: PyOnceLock<RefCache> = PyOnceLock::new();
     let py = module.py();

@@ -128,6 +128,11 @@ struct StateEntry {
 
 /// The last few datetimes read. A scheduler pass asks each due job's trigger about the
 /// same `now`, and `add_job` reads back the times a trigger has just returned.
+///
+/// Like the other small caches of the bindings (zones here, intervals, function
+/// references), its lock is only taken by a thread holding the GIL and let go before
+/// any Python code runs or any object is released: no thread can wait on it for the
+/// GIL, and a process forked (with the GIL held) finds it free.
 static RECENT_STATES: Mutex<([Option<StateEntry>; 4], usize)> = Mutex::new(([None, None, None, None], 0));
 
 fn recent_state<'py>(dt: &Bound<'py, PyAny>) -> Option<(NaiveDateTime, bool, Option<Bound<'py, PyAny>>)> {
