@@ -15,12 +15,11 @@ use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDateTime, PyDict, PyInt, PyList, PyString, PyTuple, PyTzInfoAccess};
+use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
 
 use super::due_runs::trigger_result_utc;
-use super::calendarinterval::PyCalendarIntervalTrigger;
-use super::cron::PyCronTrigger;
-use super::date::PyDateTrigger;
+use super::common::untrack;
+use super::due_runs::is_aware;
 use super::interval::PyIntervalTrigger;
 use super::job_reports::report_job_added;
 use super::jobstores::PyMemoryJobStore;
@@ -49,6 +48,8 @@ struct Library {
     interval_trigger: (Py<PyAny>, Py<PyAny>),
     /// `datetime.datetime` of the standard library.
     stdlib_datetime: Py<PyAny>,
+    /// The public trigger classes, whose instances the add path untracks.
+    trigger_classes: Vec<Py<PyAny>>,
 }
 
 fn library(py: Python<'_>) -> PyResult<&Library> {
@@ -68,6 +69,15 @@ fn library(py: Python<'_>) -> PyResult<&Library> {
             add_path_methods,
             interval_trigger: (interval.clone().unbind(), interval.getattr("__init__")?.unbind()),
             stdlib_datetime: py.import("datetime")?.getattr("datetime")?.unbind(),
+            trigger_classes: [
+                ("apscheduler.triggers.interval", "IntervalTrigger"),
+                ("apscheduler.triggers.cron", "CronTrigger"),
+                ("apscheduler.triggers.date", "DateTrigger"),
+                ("apscheduler.triggers.calendarinterval", "CalendarIntervalTrigger"),
+            ]
+            .iter()
+            .map(|(module, name)| -> PyResult<_> { Ok(py.import(*module)?.getattr(*name)?.unbind()) })
+            .collect::<PyResult<Vec<_>>>()?,
             scheduler_globals: globals(&scheduler)?,
             util_globals: globals(&util)?,
             job_globals: globals(&job)?,
@@ -248,10 +258,6 @@ fn plain_defaults<'py>(scheduler: &Bound<'py, PyAny>) -> PyResult<Option<[Bound<
     Ok(Some([grace, coalesce, instances]))
 }
 
-fn is_aware(value: &Bound<'_, PyAny>) -> bool {
-    value.cast::<PyDateTime>().map(|dt| dt.get_tzinfo().is_some()).unwrap_or(false)
-}
-
 /// The job's `trigger`, as `_create_trigger` makes it; `None` when the Python path
 /// must (a plug-in not loaded yet, a wrong type whose error it raises).
 fn create_trigger<'py>(scheduler: &Bound<'py, PyAny>, lib: &Library, trigger: &Bound<'py, PyAny>, trigger_args: &Bound<'py, PyDict>) -> PyResult<Option<Bound<'py, PyAny>>> {
@@ -315,19 +321,16 @@ fn new_interval_trigger<'py>(lib: &Library, class: &Bound<'py, PyAny>, trigger_a
     Ok(Some(trigger))
 }
 
-/// Takes a trigger of the library's native classes out of the garbage collector's
-/// lists. Their attributes live in the native part of the object, which the collector
-/// cannot see into anyway: all it visits of such a trigger is its class, which the
-/// trigger keeps alive by itself. Tracked, each stored job's trigger would only add to
-/// the work of every collection.
-fn untrack_native_trigger(trigger: &Bound<'_, PyAny>) {
-    let native = trigger.cast::<PyIntervalTrigger>().is_ok()
-        || trigger.cast::<PyCronTrigger>().is_ok()
-        || trigger.cast::<PyDateTrigger>().is_ok()
-        || trigger.cast::<PyCalendarIntervalTrigger>().is_ok();
-    if native {
-        // SAFETY: a live object; untracking only means the collector stops visiting it.
-        unsafe { pyo3::ffi::PyObject_GC_UnTrack(trigger.as_ptr().cast()) };
+/// Takes a trigger of one of the library's own trigger classes out of the garbage
+/// collector's lists. Their attributes live in the native part of the object, which the
+/// collector cannot see into anyway, and these classes add no `__dict__` or slots: all
+/// it visits of such a trigger is its class, which the trigger keeps alive by itself.
+/// Tracked, each stored job's trigger would only add to the work of every collection.
+/// (A subclass may add attributes the collector must see, so it stays tracked.)
+fn untrack_library_trigger(lib: &Library, trigger: &Bound<'_, PyAny>) {
+    let class = trigger.get_type();
+    if lib.trigger_classes.iter().any(|library_class| class.is(library_class.bind(trigger.py()))) {
+        untrack(trigger);
     }
 }
 
@@ -413,7 +416,7 @@ pub fn add_job_natively<'py>(
     let Some(trigger) = create_trigger(scheduler, lib, trigger, trigger_args)? else {
         return Ok(None);
     };
-    untrack_native_trigger(&trigger);
+    untrack_library_trigger(lib, &trigger);
 
     // From here on the call is the native path's: errors are raised, as the Python
     // path raises them at the same step.

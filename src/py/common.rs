@@ -232,3 +232,12 @@ pub fn write_time(py: Python<'_>, own: &OwnZone, last: &LastResult, value: Optio
         None => Ok(py.None()),
     }
 }
+
+/// Takes `obj` out of the garbage collector's lists. Callers say why the object can
+/// never be part of a reference cycle; the collector then has nothing to find in it,
+/// and untracked it no longer adds to the work of every collection.
+pub fn untrack(obj: &Bound<'_, PyAny>) {
+    // SAFETY: `obj` is a live object; untracking is allowed for any object (it does
+    // nothing to one that is not tracked) and only means the collector stops visiting it.
+    unsafe { pyo3::ffi::PyObject_GC_UnTrack(obj.as_ptr().cast()) };
+}

@@ -16,7 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDateTime, PyDict, PyList, PyTuple, PyTzInfoAccess};
 
 use super::calendarinterval::PyCalendarIntervalTrigger;
-use super::common::NativeTrigger;
+use super::common::{untrack, NativeTrigger};
 use super::cron::PyCronTrigger;
 use super::date::PyDateTrigger;
 use super::interval::PyIntervalTrigger;
@@ -208,9 +208,7 @@ impl<'py> Pass<'_, 'py> {
 /// so no reference cycle can ever run through it: the collector has nothing to find.
 fn acyclic_tuple<'py, const N: usize>(py: Python<'py>, items: [Bound<'py, PyAny>; N]) -> PyResult<Bound<'py, PyTuple>> {
     let tuple = PyTuple::new(py, items)?;
-    // SAFETY: `tuple` is a live tuple object; untracking a tuple is what CPython
-    // itself does for tuples it finds cannot be part of a cycle.
-    unsafe { pyo3::ffi::PyObject_GC_UnTrack(tuple.as_ptr().cast()) };
+    untrack(tuple.as_any());
     Ok(tuple)
 }
 
@@ -223,9 +221,7 @@ fn acyclic_tuple<'py, const N: usize>(py: Python<'py>, items: [Bound<'py, PyAny>
 /// object referring back to it would make a cycle that is never collected (a leak,
 /// never a crash), which no use of the list calls for.
 fn untrack_run_times(run_times: &Bound<'_, PyList>) {
-    // SAFETY: `run_times` is a live list object; untracking is allowed for any tracked
-    // object and only means the collector no longer looks at it.
-    unsafe { pyo3::ffi::PyObject_GC_UnTrack(run_times.as_ptr().cast()) };
+    untrack(run_times.as_any());
 }
 
 /// `job._get_run_times(now)`, coalesced, and the fire time after the last of them.
@@ -345,6 +341,6 @@ pub fn trigger_result_utc(trigger: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) 
 }
 
 /// Whether `_modify(next_run_time=value)` would store `value` as it is.
-fn is_aware(value: &Bound<'_, PyAny>) -> bool {
+pub(crate) fn is_aware(value: &Bound<'_, PyAny>) -> bool {
     value.cast::<PyDateTime>().map(|dt| dt.get_tzinfo().is_some()).unwrap_or(false)
 }

@@ -42,14 +42,17 @@ enum Work {
 /// or those of the native run, some not built yet.
 enum Outcome<'py> {
     Events(Bound<'py, PyAny>),
-    Native(Vec<RunEvent<'py>>),
+    Native { jobstore_alias: Bound<'py, PyAny>, events: Vec<RunEvent<'py>> },
 }
 
 impl WorkItem {
     fn call<'py>(&self, py: Python<'py>) -> PyResult<Outcome<'py>> {
         match &self.work {
             Work::Call { func, args } => Ok(Outcome::Events(func.bind(py).call1(args.bind(py))?)),
-            Work::Run(run) => Ok(Outcome::Native(run.run(py, self.job.bind(py))?)),
+            Work::Run(run) => Ok(Outcome::Native {
+                jobstore_alias: run.jobstore_alias.bind(py).clone(),
+                events: run.run(py, self.job.bind(py))?,
+            }),
         }
     }
 
@@ -58,7 +61,7 @@ impl WorkItem {
         let executor = self.executor.bind(py);
         let reported = match outcome {
             Ok(Outcome::Events(events)) => super::report::report_success(executor, job, events),
-            Ok(Outcome::Native(events)) => self.report_native(py, events),
+            Ok(Outcome::Native { jobstore_alias, events }) => self.report_native(py, &jobstore_alias, events),
             Err(error) => report_error(executor, job, error),
         };
         if let Err(error) = reported {
@@ -69,18 +72,14 @@ impl WorkItem {
     /// `_run_job_success(job.id, events)` for a native run. When no listener is
     /// registered (and the report methods are the library's), the events of runs that
     /// returned would reach nobody, and are not built.
-    fn report_native<'py>(&self, py: Python<'py>, events: Vec<RunEvent<'py>>) -> PyResult<()> {
+    fn report_native<'py>(&self, py: Python<'py>, jobstore_alias: &Bound<'py, PyAny>, events: Vec<RunEvent<'py>>) -> PyResult<()> {
         let job_id = self.job.bind(py).getattr(intern!(py, "id"))?;
         let mut reporter = Reporter::new(self.executor.bind(py))?;
         let only_executed = events.iter().all(|event| matches!(event, RunEvent::Executed { .. }));
         let events = if only_executed && reporter.is_quiet()? {
             PyList::empty(py)
         } else {
-            let alias = match &self.work {
-                Work::Run(run) => run.jobstore_alias.bind(py).clone(),
-                Work::Call { .. } => py.None().into_bound(py),
-            };
-            build_events(py, &job_id, &alias, events)?
+            build_events(py, &job_id, jobstore_alias, events)?
         };
         reporter.report_success(&job_id, events.into_any())
     }

@@ -37,8 +37,7 @@ fn info_logger<'py>(scheduler: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py,
 
 /// `_job_added(job, jobstore, _listened_codes())` for one job.
 pub fn report_job_added<'py>(scheduler: &Bound<'py, PyAny>, job: &Bound<'py, PyAny>, jobstore: &Bound<'py, PyAny>) -> PyResult<()> {
-    let entry = pyo3::types::PyTuple::new(scheduler.py(), [job, jobstore])?;
-    report_jobs_added(scheduler, pyo3::types::PyList::new(scheduler.py(), [entry])?.as_any(), 1)
+    report_added(scheduler, 1, || Ok(vec![(job.clone(), jobstore.clone())]))
 }
 
 /// `_job_added(job, jobstore, _listened_codes())` for the first `count` entries
@@ -46,15 +45,24 @@ pub fn report_job_added<'py>(scheduler: &Bound<'py, PyAny>, job: &Bound<'py, PyA
 /// runs (each call would wake it; once is the same).
 #[pyfunction]
 pub fn report_jobs_added<'py>(scheduler: &Bound<'py, PyAny>, batch: &Bound<'py, PyAny>, count: usize) -> PyResult<()> {
-    let py = scheduler.py();
-    let entries = || -> PyResult<Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>> {
+    report_added(scheduler, count, || {
         let mut entries = Vec::with_capacity(count);
         for entry in batch.try_iter()?.take(count) {
             let entry = entry?;
             entries.push((entry.get_item(0)?, entry.get_item(1)?));
         }
         Ok(entries)
-    };
+    })
+}
+
+/// The reports of `count` jobs added, whose `(job, jobstore)` pairs `entries` reads
+/// only if they are needed (a listener, or the log line wanted).
+fn report_added<'py>(
+    scheduler: &Bound<'py, PyAny>,
+    count: usize,
+    entries: impl Fn() -> PyResult<Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>>,
+) -> PyResult<()> {
+    let py = scheduler.py();
     let own_method = is_library_method(scheduler, intern!(py, "_job_added"), &library_methods(py)?.0)?;
     let listeners = scheduler.getattr(intern!(py, "_listeners"))?;
     if !own_method || !listeners.cast::<PyList>().is_ok_and(|list| list.is_empty()) {
