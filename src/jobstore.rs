@@ -93,6 +93,12 @@ impl<J> OrderedJobs<J> {
         Ok(job)
     }
 
+    /// Makes room for `additional` more jobs at once, rather than growing the index
+    /// step by step while a batch is added.
+    pub fn reserve(&mut self, additional: usize) {
+        self.jobs.reserve(additional);
+    }
+
     /// Empties the store, handing back the jobs (so that the caller chooses where they
     /// are dropped).
     pub fn take_all(&mut self) -> Vec<J> {

@@ -334,6 +334,33 @@ def test_pending_jobs_are_stored_at_start(how, caplog):
 
 
 @pytest.mark.parametrize("how", ["native", "python"])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"misfire_grace_time": None},
+        {"coalesce": False},
+        {"max_instances": 3},
+        {"next_run_time": LATER},
+        {"misfire_grace_time": 7, "max_instances": 2, "next_run_time": None},
+    ],
+)
+def test_a_pending_job_keeps_what_was_set_on_it_before_start(how, changes):
+    # start() fills in only what a pending job lacks; what modify_job set on it stays.
+    scheduler = pending_scheduler(how)
+    job = scheduler.add_job(no_arguments, "interval", seconds=30, id="early")
+    scheduler.modify_job("early", **changes)
+    scheduler.start(paused=True)
+    try:
+        defaults = {"misfire_grace_time": 1, "coalesce": True, "max_instances": 1}
+        for option, default in defaults.items():
+            assert getattr(job, option) == changes.get(option, default)
+        expected_next = changes.get("next_run_time", job.trigger.start_date)
+        assert job.next_run_time == expected_next
+    finally:
+        scheduler.shutdown()
+
+
+@pytest.mark.parametrize("how", ["native", "python"])
 def test_a_pending_job_that_fails_stays_pending_with_those_after_it(how):
     scheduler = pending_scheduler(how)
     scheduler.add_job(no_arguments, "date", run_date=LATER, id="first")

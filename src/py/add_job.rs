@@ -17,13 +17,13 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
 
-use super::due_runs::trigger_result_utc;
 use super::common::untrack;
-use super::due_runs::is_aware;
+use super::due_runs::{ask_next_fire_time, is_aware, trigger_result_utc};
 use super::interval::PyIntervalTrigger;
 use super::job_reports::report_job_added;
 use super::jobstores::PyMemoryJobStore;
 use super::report::is_library_method;
+use super::slots::SlotPlaces;
 use super::zones;
 use crate::jobstore::RunKey;
 
@@ -50,6 +50,8 @@ struct Library {
     stdlib_datetime: Py<PyAny>,
     /// The public trigger classes, whose instances the add path untracks.
     trigger_classes: Vec<Py<PyAny>>,
+    /// Where a `Job` keeps the attributes `_complete_job` fills in (`COMPLETED`).
+    job_slots: Option<SlotPlaces>,
 }
 
 fn library(py: Python<'_>) -> PyResult<&Library> {
@@ -81,6 +83,7 @@ fn library(py: Python<'_>) -> PyResult<&Library> {
             scheduler_globals: globals(&scheduler)?,
             util_globals: globals(&util)?,
             job_globals: globals(&job)?,
+            job_slots: SlotPlaces::find(job.getattr("Job")?.cast()?, &COMPLETED)?,
             job_class: job.getattr("Job")?.unbind(),
             job_init: job.getattr("Job")?.getattr("__init__")?.unbind(),
             plain_modify: job.getattr("_plain_modify")?.unbind(),
@@ -537,19 +540,18 @@ struct Missing {
     next_run_time: bool,
 }
 
+/// The attributes `_complete_job` sets when a job lacks them, in `Missing`'s order.
+const COMPLETED: [&str; 4] = ["misfire_grace_time", "coalesce", "max_instances", "next_run_time"];
+
 impl Missing {
-    /// Read from the job itself, as `_complete_job` reads it (`hasattr`).
-    fn of(job: &Bound<'_, PyAny>) -> PyResult<Missing> {
-        let py = job.py();
-        let lacks = |name: &Bound<'_, PyString>| -> PyResult<bool> { Ok(!job.hasattr(name)?) };
-        Ok(Missing {
-            options: [
-                lacks(intern!(py, "misfire_grace_time"))?,
-                lacks(intern!(py, "coalesce"))?,
-                lacks(intern!(py, "max_instances"))?,
-            ],
-            next_run_time: lacks(intern!(py, "next_run_time"))?,
-        })
+    /// Read from the job itself, as `_complete_job` reads it (`hasattr`); for a `Job`
+    /// of exactly the library's class, from its slots.
+    fn of(lib: &Library, job: &Bound<'_, PyAny>) -> PyResult<Missing> {
+        let set = match lib.job_slots.as_ref().and_then(|slots| slots.are_set(job)) {
+            Some(set) => set,
+            None => COMPLETED.iter().map(|name| job.hasattr(*name)).collect::<PyResult<Vec<bool>>>()?,
+        };
+        Ok(Missing { options: [!set[0], !set[1], !set[2]], next_run_time: !set[3] })
     }
 }
 
@@ -576,7 +578,7 @@ fn complete_job<'py>(
             Some(now) => now.clone(),
             None => current_time(scheduler, lib)?,
         };
-        Some(trigger.call_method1(intern!(py, "get_next_fire_time"), (py.None(), now))?)
+        Some(ask_next_fire_time(trigger, &py.None().into_bound(py), &now)?)
     } else {
         None
     };
@@ -612,6 +614,29 @@ fn current_time<'py>(scheduler: &Bound<'py, PyAny>, lib: &Library) -> PyResult<B
     clock.call_method1(intern!(py, "now"), (timezone,))
 }
 
+/// Makes room in each native memory store for the pending jobs bound for it.
+fn reserve_room(scheduler: &Bound<'_, PyAny>, lib: &Library, batch: &Bound<'_, PyList>) -> PyResult<()> {
+    let py = scheduler.py();
+    let Ok(stores) = scheduler.getattr(intern!(py, "_jobstores"))?.cast_into::<PyDict>() else { return Ok(()) };
+    let counts = PyDict::new(py);
+    for entry in batch.iter() {
+        let Ok(alias) = entry.get_item(1) else { continue };
+        // Only aliases that are plain strings: counting must not run Python code.
+        if exact_str(&alias) {
+            let count = counts.get_item(&alias)?.map_or(Ok(0), |count| count.extract::<usize>())?;
+            counts.set_item(alias, count + 1)?;
+        }
+    }
+    for (alias, count) in counts.iter() {
+        if let Some(store) = stores.get_item(alias)? {
+            if let Some(memory) = native_memory_store(&store, lib)? {
+                memory.borrow().reserve(count.extract()?);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// How many pending entries were stored, and the index and error of the one that
 /// failed, if one did.
 type PendingOutcome = (usize, Option<(usize, PyErr)>);
@@ -638,12 +663,13 @@ pub fn store_pending_jobs<'py>(
     let plain_job = job_class.getattr(intern!(py, "_modify"))?.is(lib.plain_modify.bind(py));
     // Read once: nothing in the loop can reconfigure the scheduler.
     let defaults = plain_defaults(scheduler)?;
+    reserve_room(scheduler, lib, batch)?;
     for (index, entry) in batch.iter().enumerate() {
         let outcome = (|| -> PyResult<()> {
             let (job, jobstore, replace_existing) = entry.extract::<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)>()?;
             let trigger = job.getattr(intern!(py, "trigger"))?;
             if plain_job && job.get_type().is(job_class) {
-                complete_job(scheduler, lib, &job, &trigger, &Missing::of(&job)?, Some(now), defaults.as_ref())?;
+                complete_job(scheduler, lib, &job, &trigger, &Missing::of(lib, &job)?, Some(now), defaults.as_ref())?;
             } else {
                 global(&lib.scheduler_globals, intern!(py, "_complete_job"))?.call1((scheduler, &job, now))?;
             }

@@ -340,6 +340,21 @@ pub fn trigger_result_utc(trigger: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) 
     Ok(NativeView::of(trigger)?.and_then(|view| view.cached_utc(trigger, value)))
 }
 
+/// `trigger.get_next_fire_time(previous_fire_time, now)`: a native trigger whose method
+/// is its own is asked directly, any other through its Python method.
+pub(crate) fn ask_next_fire_time<'py>(
+    trigger: &Bound<'py, PyAny>,
+    previous_fire_time: &Bound<'py, PyAny>,
+    now: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = trigger.py();
+    let native = NativeView::of(trigger)?;
+    match native.and_then(|view| view.with(trigger, |native| native.next_fire_time(py, previous_fire_time, now))) {
+        Some(answer) => Ok(answer?.into_bound(py)),
+        None => trigger.call_method1(intern!(py, "get_next_fire_time"), (previous_fire_time, now)),
+    }
+}
+
 /// Whether `_modify(next_run_time=value)` would store `value` as it is.
 pub(crate) fn is_aware(value: &Bound<'_, PyAny>) -> bool {
     value.cast::<PyDateTime>().map(|dt| dt.get_tzinfo().is_some()).unwrap_or(false)

@@ -303,6 +303,7 @@ impl PyIntervalTrigger {
             MODULE,
         )?;
         // `start_date or (datetime.now(tz) + interval)`
+        let mut computed_natively = false;
         let start_date = if start_date.is_truthy()? {
             start_date.clone()
         } else {
@@ -312,7 +313,10 @@ impl PyIntervalTrigger {
                 _ => None,
             };
             match native {
-                Some(start) => start,
+                Some(start) => {
+                    computed_natively = true;
+                    start
+                }
                 None => module.getattr("datetime")?.call_method1("now", (&tz,))?.add(&interval)?,
             }
         };
@@ -326,6 +330,14 @@ impl PyIntervalTrigger {
         self.end_date = end_date.unbind();
         self.jitter = jitter.clone().unbind();
         self.invalidate();
+        if computed_natively && self.end_date.is_none(py) {
+            // Compiled now, while the start date's fields are still remembered as
+            // computed: a pending job's first fire time is asked for at start(), after
+            // thousands of other jobs, when reading them back would cost a Python
+            // call. Nothing here runs Python code (the zone is one the core knows),
+            // and a failure is left to the first real use to report.
+            let _ = self.compiled(py);
+        }
         Ok(())
     }
 

@@ -68,6 +68,11 @@ impl PyMemoryJobStore {
         }
     }
 
+    /// Makes room for a batch of `additional` jobs about to be stored.
+    pub(crate) fn reserve(&self, additional: usize) {
+        self.jobs.lock().reserve(additional);
+    }
+
     fn list<'py>(&self, py: Python<'py>, pick: impl FnOnce(&OrderedJobs<Py<PyAny>>) -> Vec<Py<PyAny>>) -> PyResult<Bound<'py, PyList>> {
         // Only reference counts are taken under the lock; the list is built after.
         let jobs = pick(&self.jobs.lock());

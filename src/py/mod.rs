@@ -24,6 +24,7 @@ mod job_reports;
 mod jobstores;
 mod report;
 mod run;
+mod slots;
 mod timer;
 mod zones;
 
