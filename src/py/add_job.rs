@@ -474,19 +474,23 @@ pub fn add_job_natively<'py>(
         options: [&grace, &coalesce, &instances].map(|option| matches!(option, OptionArg::Default)),
         next_run_time: true,
     };
-    complete_job(scheduler, lib, &job, &trigger, &missing, None, plain_defaults(scheduler)?.as_ref())?;
+    let known_utc = complete_job(scheduler, lib, &job, &trigger, &missing, None, plain_defaults(scheduler)?.as_ref())?;
 
-    with_store_lock(scheduler, || store_job(scheduler, lib, &job, &trigger, jobstore, replace_existing))?;
+    with_store_lock(scheduler, || store_job(scheduler, lib, &job, &trigger, known_utc, jobstore, replace_existing))?;
     report_job_added(scheduler, &job, jobstore)?;
     Ok(Some(job))
 }
 
 /// `_store_job(job, jobstore, replace_existing)`, called with the job store lock held.
+/// `known_utc` is the UTC instant of the job's next run time, when `complete_job` set
+/// it and knows it.
+#[allow(clippy::too_many_arguments)]
 fn store_job<'py>(
     scheduler: &Bound<'py, PyAny>,
     lib: &Library,
     job: &Bound<'py, PyAny>,
     trigger: &Bound<'py, PyAny>,
+    known_utc: Option<i64>,
     jobstore: &Bound<'py, PyAny>,
     replace_existing: &Bound<'py, PyAny>,
 ) -> PyResult<()> {
@@ -500,13 +504,18 @@ fn store_job<'py>(
     let replace = replace_existing.is_truthy()?;
     if let Some(memory) = native_memory_store(&store, lib)? {
         let id: String = job.getattr(intern!(py, "id"))?.extract()?;
-        let next_run_time = job.getattr(intern!(py, "next_run_time"))?;
-        let key = if next_run_time.is_none() {
-            RunKey::Paused
-        } else {
-            match trigger_result_utc(trigger, &next_run_time)? {
-                Some(utc) => RunKey::At(utc),
-                None => RunKey::At(zones::utc_micros(&next_run_time)?),
+        let key = match known_utc {
+            Some(utc) => RunKey::At(utc),
+            None => {
+                let next_run_time = job.getattr(intern!(py, "next_run_time"))?;
+                if next_run_time.is_none() {
+                    RunKey::Paused
+                } else {
+                    match trigger_result_utc(trigger, &next_run_time)? {
+                        Some(utc) => RunKey::At(utc),
+                        None => RunKey::At(zones::utc_micros(&next_run_time)?),
+                    }
+                }
             }
         };
         memory.borrow().store_job(job, &id, key, replace)?;
@@ -558,7 +567,8 @@ impl Missing {
 /// `_complete_job(scheduler, job, now)`: the defaults for the options not given, and
 /// the trigger's first fire time after `now` (the current time when `None`). Defaults
 /// that need `_modify`'s checks are left to the Python function, and a first fire time
-/// that needs converting to `_modify`.
+/// that needs converting to `_modify`. Returns the UTC instant of the next run time it
+/// set, when the trigger told it.
 fn complete_job<'py>(
     scheduler: &Bound<'py, PyAny>,
     lib: &Library,
@@ -567,11 +577,11 @@ fn complete_job<'py>(
     missing: &Missing,
     now: Option<&Bound<'py, PyAny>>,
     defaults: Option<&[Bound<'py, PyAny>; 3]>,
-) -> PyResult<()> {
+) -> PyResult<Option<i64>> {
     let py = scheduler.py();
     let Some(defaults) = defaults else {
         global(&lib.scheduler_globals, intern!(py, "_complete_job"))?.call1((scheduler, job, now))?;
-        return Ok(());
+        return Ok(None);
     };
     let next_run_time = if missing.next_run_time {
         let now = match now {
@@ -589,14 +599,17 @@ fn complete_job<'py>(
         }
     }
     match next_run_time {
-        Some(next) if next.is_none() || is_aware(&next) => job.setattr(intern!(py, "next_run_time"), next),
-        Some(next) => {
+        Some((next, utc)) if next.is_none() || is_aware(&next) => {
+            job.setattr(intern!(py, "next_run_time"), next)?;
+            Ok(utc)
+        }
+        Some((next, _)) => {
             let changes = PyDict::new(py);
             changes.set_item(intern!(py, "next_run_time"), next)?;
             job.call_method(intern!(py, "_modify"), (), Some(&changes))?;
-            Ok(())
+            Ok(None)
         }
-        None => Ok(()),
+        None => Ok(None),
     }
 }
 
@@ -669,11 +682,12 @@ pub fn store_pending_jobs<'py>(
             let (job, jobstore, replace_existing) = entry.extract::<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)>()?;
             let trigger = job.getattr(intern!(py, "trigger"))?;
             if plain_job && job.get_type().is(job_class) {
-                complete_job(scheduler, lib, &job, &trigger, &Missing::of(lib, &job)?, Some(now), defaults.as_ref())?;
+                let known_utc = complete_job(scheduler, lib, &job, &trigger, &Missing::of(lib, &job)?, Some(now), defaults.as_ref())?;
+                store_job(scheduler, lib, &job, &trigger, known_utc, &jobstore, &replace_existing)
             } else {
                 global(&lib.scheduler_globals, intern!(py, "_complete_job"))?.call1((scheduler, &job, now))?;
+                store_job(scheduler, lib, &job, &trigger, None, &jobstore, &replace_existing)
             }
-            store_job(scheduler, lib, &job, &trigger, &jobstore, &replace_existing)
         })();
         if let Err(error) = outcome {
             return Ok(Some((index, Some((index, error)))));

@@ -341,17 +341,25 @@ pub fn trigger_result_utc(trigger: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) 
 }
 
 /// `trigger.get_next_fire_time(previous_fire_time, now)`: a native trigger whose method
-/// is its own is asked directly, any other through its Python method.
+/// is its own is asked directly, any other through its Python method. A native
+/// trigger's answer comes with its UTC instant (microseconds), known without reading
+/// the datetime.
 pub(crate) fn ask_next_fire_time<'py>(
     trigger: &Bound<'py, PyAny>,
     previous_fire_time: &Bound<'py, PyAny>,
     now: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyResult<(Bound<'py, PyAny>, Option<i64>)> {
     let py = trigger.py();
-    let native = NativeView::of(trigger)?;
-    match native.and_then(|view| view.with(trigger, |native| native.next_fire_time(py, previous_fire_time, now))) {
-        Some(answer) => Ok(answer?.into_bound(py)),
-        None => trigger.call_method1(intern!(py, "get_next_fire_time"), (previous_fire_time, now)),
+    let Some(view) = NativeView::of(trigger)? else {
+        return Ok((trigger.call_method1(intern!(py, "get_next_fire_time"), (previous_fire_time, now))?, None));
+    };
+    match view.with(trigger, |native| native.next_fire_time(py, previous_fire_time, now)) {
+        Some(answer) => {
+            let answer = answer?.into_bound(py);
+            let utc = view.cached_utc(trigger, &answer);
+            Ok((answer, utc))
+        }
+        None => Ok((trigger.call_method1(intern!(py, "get_next_fire_time"), (previous_fire_time, now))?, None)),
     }
 }
 
