@@ -397,3 +397,66 @@ def test_batch_submission_to_an_executor_that_cannot_take_it_reports_each_run():
     assert len(outcomes) == 2
     assert all(isinstance(outcome, Exception) for outcome in outcomes)
     executor.shutdown()
+
+
+class RecordsCollectorState(IntervalTrigger):
+    """A Python trigger that notes whether the garbage collector is enabled when asked."""
+
+    seen = []
+
+    def get_next_fire_time(self, previous_fire_time, now):
+        import gc
+
+        self.seen.append(gc.isenabled())
+        return super().get_next_fire_time(previous_fire_time, now)
+
+
+def run_one_pass(add_jobs):
+    """Starts a scheduler paused, adds the jobs, and lets one pass run them."""
+    ran = threading.Event()
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.add_listener(lambda event: ran.set(), EVENT_JOB_EXECUTED)
+    scheduler.start(paused=True)
+    try:
+        add_jobs(scheduler, datetime.now(UTC))
+        scheduler.resume()
+        assert ran.wait(WAIT)
+    finally:
+        scheduler.shutdown()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_pass_leaves_the_collector_as_it_found_it(enabled):
+    import gc
+
+    def add_jobs(scheduler, now):
+        for _ in range(2000):
+            scheduler.add_job(answer, "date", args=(1,), run_date=now)
+
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        run_one_pass(add_jobs)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_python_code_in_a_pass_runs_with_the_collector_enabled():
+    # The pass holds off collections only while no Python code runs, so that a
+    # gc.disable() another thread makes meanwhile is never undone.
+    import gc
+
+    RecordsCollectorState.seen = []
+
+    def add_jobs(scheduler, now):
+        scheduler.add_job(answer, "date", args=(1,), run_date=now)
+        trigger = RecordsCollectorState(seconds=60, start_date=now, timezone=UTC)
+        scheduler.add_job(answer, trigger, args=(2,))
+        scheduler.add_job(answer, "date", args=(3,), run_date=now)
+
+    assert gc.isenabled()
+    run_one_pass(add_jobs)
+    # Asked once when added, once more by the pass.
+    assert len(RecordsCollectorState.seen) >= 2 and all(RecordsCollectorState.seen)
+    assert gc.isenabled()

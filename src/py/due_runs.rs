@@ -19,6 +19,7 @@ use super::calendarinterval::PyCalendarIntervalTrigger;
 use super::common::{untrack, NativeTrigger};
 use super::cron::PyCronTrigger;
 use super::date::PyDateTrigger;
+use super::gc_pause::GcPause;
 use super::interval::PyIntervalTrigger;
 use super::jobstores::PyMemoryJobStore;
 use super::zones;
@@ -56,7 +57,8 @@ pub fn collect_due_runs<'py>(
         let jobs = store.jobs.lock();
         jobs.due_entries(now_at).map(|(id, at, job)| (id.clone(), at, job.clone_ref(py))).collect()
     };
-    let pass = Pass { store, now, now_at, jobstore_alias, executors, job_type, runs, removed, python_path };
+    let gc = GcPause::new(py)?;
+    let pass = Pass { store, now, now_at, jobstore_alias, executors, job_type, runs, removed, python_path, gc: &gc };
     let (failure, _) = pass.process(due, None)?;
     Ok(failure)
 }
@@ -96,7 +98,8 @@ pub fn collect_due_slice<'py>(
         page.into_iter().map(|(id, at, job)| (id.clone(), at, job.clone_ref(py))).collect()
     };
     let read = due.len();
-    let pass = Pass { store, now, now_at, jobstore_alias, executors, job_type, runs, removed, python_path };
+    let gc = GcPause::new(py)?;
+    let pass = Pass { store, now, now_at, jobstore_alias, executors, job_type, runs, removed, python_path, gc: &gc };
     let (failure, last) = pass.process(due, Some(deadline))?;
     let processed = last.as_ref().map_or(0, |(index, _)| index + 1);
     let more = read == limit || processed < read;
@@ -118,6 +121,9 @@ struct Pass<'a, 'py> {
     runs: &'a Bound<'py, PyList>,
     removed: &'a Bound<'py, PyList>,
     python_path: &'a Bound<'py, PyAny>,
+    /// Collections held off while the pass makes its runs' containers; lifted before
+    /// any Python code runs.
+    gc: &'a GcPause<'py>,
 }
 
 impl<'py> Pass<'_, 'py> {
@@ -140,10 +146,11 @@ impl<'py> Pass<'_, 'py> {
 
     fn process_one(&self, id: &str, at: i64, job: Bound<'py, PyAny>, failure: &mut Option<PyErr>) -> PyResult<()> {
         let py = job.py();
-        let Pass { store, now, now_at, jobstore_alias, executors, job_type, runs, removed, python_path } = self;
+        let Pass { store, now, now_at, jobstore_alias, executors, job_type, runs, removed, python_path, gc } = self;
         // The Python path, as _collect_due_runs runs it: an Exception is remembered and
         // the pass goes on; anything else (KeyboardInterrupt) ends the pass.
         let take_python_path = |job: Bound<'py, PyAny>, failure: &mut Option<PyErr>| -> PyResult<()> {
+            gc.resume()?;
             match python_path.call1((job,)) {
                 Ok(_) => Ok(()),
                 Err(error) if error.is_instance_of::<PyException>(py) => {
@@ -159,7 +166,7 @@ impl<'py> Pass<'_, 'py> {
         let Ok(Some(executor)) = job.getattr(intern!(py, "executor")).and_then(|alias| executors.get_item(alias)) else {
             return take_python_path(job, failure);
         };
-        let decision = match decide(&job, at, now, *now_at) {
+        let decision = match decide(&job, at, now, *now_at, gc) {
             Ok(Some(decision)) => decision,
             Ok(None) => return Ok(()),
             Err(error) => {
@@ -226,7 +233,9 @@ fn untrack_run_times(run_times: &Bound<'_, PyList>) {
 
 /// `job._get_run_times(now)`, coalesced, and the fire time after the last of them.
 /// `at` is the job's next run time as the store has it (in UTC microseconds).
-fn decide<'py>(job: &Bound<'py, PyAny>, at: i64, now: &Bound<'py, PyAny>, now_at: i64) -> PyResult<Option<Decision<'py>>> {
+/// The collector's pause is lifted first unless the trigger is native and draws no
+/// jitter (jitter is drawn with Python's `random`).
+fn decide<'py>(job: &Bound<'py, PyAny>, at: i64, now: &Bound<'py, PyAny>, now_at: i64, gc: &GcPause<'py>) -> PyResult<Option<Decision<'py>>> {
     let py = job.py();
     let trigger = job.getattr(intern!(py, "trigger"))?;
     let get_next = intern!(py, "get_next_fire_time");
@@ -235,6 +244,9 @@ fn decide<'py>(job: &Bound<'py, PyAny>, at: i64, now: &Bound<'py, PyAny>, now_at
         return Ok(None);
     }
     let native = NativeView::of(&trigger)?;
+    if !native.is_some_and(|view| view.is_deterministic(&trigger)) {
+        gc.resume()?;
+    }
     // A native trigger is asked directly, as its Python method would be.
     let next_fire_time = |previous: &Bound<'py, PyAny>| -> PyResult<Bound<'py, PyAny>> {
         match native.and_then(|view| view.with(&trigger, |native| native.next_fire_time(py, previous, now))) {
@@ -245,7 +257,11 @@ fn decide<'py>(job: &Bound<'py, PyAny>, at: i64, now: &Bound<'py, PyAny>, now_at
     let utc_of = |value: &Bound<'py, PyAny>| -> PyResult<i64> {
         match native.as_ref().and_then(|view| view.cached_utc(&trigger, value)) {
             Some(utc) => Ok(utc),
-            None => zones::utc_micros(value),
+            None => {
+                // Reading a datetime may ask its zone, in Python.
+                gc.resume()?;
+                zones::utc_micros(value)
+            }
         }
     };
     let run_times = PyList::empty(py);

@@ -19,6 +19,7 @@ mod date;
 mod datetimes;
 mod due_runs;
 mod executor;
+mod gc_pause;
 mod interval;
 mod job_reports;
 mod jobstores;
