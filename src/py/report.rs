@@ -222,11 +222,21 @@ fn dispatch_events(scheduler: &Bound<'_, PyAny>, events: &Bound<'_, PyList>) -> 
     if events.is_empty() || listeners.cast::<PyList>().is_ok_and(|list| list.is_empty()) {
         return Ok(false);
     }
-    let lock = scheduler.getattr(intern!(py, "_listeners_lock"))?;
-    acquire_without_convoy(&lock)?;
-    let listeners = listeners.try_iter().and_then(|entries| PyTuple::new(py, entries.collect::<PyResult<Vec<_>>>()?));
-    lock.call_method0(intern!(py, "release"))?;
-    let listeners = listeners?;
+    let listeners = match listeners.cast_exact::<PyList>() {
+        // The library changes its list of listeners in one step each time (an append,
+        // a slice assignment), under the lock but with the GIL held. Copying the list
+        // with the GIL held therefore sees it as it was before or after any such
+        // change, exactly as a copy taken under the lock would; the lock round trip
+        // is saved for every event.
+        Ok(list) => list.to_tuple(),
+        Err(_) => {
+            let lock = scheduler.getattr(intern!(py, "_listeners_lock"))?;
+            acquire_without_convoy(&lock)?;
+            let listeners = listeners.try_iter().and_then(|entries| PyTuple::new(py, entries.collect::<PyResult<Vec<_>>>()?));
+            lock.call_method0(intern!(py, "release"))?;
+            listeners?
+        }
+    };
     if listeners.is_empty() {
         return Ok(false);
     }
