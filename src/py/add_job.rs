@@ -22,7 +22,7 @@ use super::due_runs::{ask_next_fire_time, is_aware, trigger_result_utc};
 use super::interval::PyIntervalTrigger;
 use super::job_reports::report_job_added;
 use super::jobstores::PyMemoryJobStore;
-use super::report::is_library_method;
+use super::report::are_library_methods;
 use super::slots::SlotPlaces;
 use super::zones;
 use crate::jobstore::RunKey;
@@ -533,12 +533,8 @@ fn store_job<'py>(
 fn native_memory_store<'a, 'py>(store: &'a Bound<'py, PyAny>, lib: &Library) -> PyResult<Option<&'a Bound<'py, PyMemoryJobStore>>> {
     let py = store.py();
     let Ok(memory) = store.cast::<PyMemoryJobStore>() else { return Ok(None) };
-    for (name, expected) in [(intern!(py, "add_job"), &lib.native_add_job), (intern!(py, "update_job"), &lib.native_update_job)] {
-        if !is_library_method(store, name, expected)? {
-            return Ok(None);
-        }
-    }
-    Ok(Some(memory))
+    let methods = [(intern!(py, "add_job"), &lib.native_add_job), (intern!(py, "update_job"), &lib.native_update_job)];
+    Ok(are_library_methods(store, &methods)?.then_some(memory))
 }
 
 /// What `_complete_job` fills in on a job: the options it has no value for

@@ -30,16 +30,28 @@ fn library_methods(py: Python<'_>) -> PyResult<&LibraryMethods> {
 /// Whether `obj.<name>` is the library's own function `expected`: neither a subclass
 /// nor the instance has replaced it.
 pub(crate) fn is_library_method(obj: &Bound<'_, PyAny>, name: &Bound<'_, PyString>, expected: &Py<PyAny>) -> PyResult<bool> {
-    // A type without the attribute (a mock that makes it up per instance) is not
-    // the library's.
-    match obj.get_type().getattr(name) {
-        Ok(found) if found.is(expected.bind(obj.py())) => {}
-        _ => return Ok(false),
+    are_library_methods(obj, &[(name, expected)])
+}
+
+/// `is_library_method` for several methods of one object, reading its `__dict__` once.
+pub(crate) fn are_library_methods(obj: &Bound<'_, PyAny>, methods: &[(&Bound<'_, PyString>, &Py<PyAny>)]) -> PyResult<bool> {
+    let class = obj.get_type();
+    for (name, expected) in methods {
+        // A type without the attribute (a mock that makes it up per instance) is not
+        // the library's.
+        match class.getattr(*name) {
+            Ok(found) if found.is(expected.bind(obj.py())) => {}
+            _ => return Ok(false),
+        }
     }
-    match obj.getattr(intern!(obj.py(), "__dict__")) {
-        Ok(dict) => Ok(!dict.cast::<PyDict>().map(|dict| dict.contains(name)).unwrap_or(Ok(true))?),
-        Err(_) => Ok(true),
+    let Ok(dict) = obj.getattr(intern!(obj.py(), "__dict__")) else { return Ok(true) };
+    let Ok(dict) = dict.cast::<PyDict>() else { return Ok(false) };
+    for (name, _) in methods {
+        if dict.contains(*name)? {
+            return Ok(false);
+        }
     }
+    Ok(true)
 }
 
 /// `executor._run_job_success(job.id, events)`.
