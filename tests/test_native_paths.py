@@ -385,6 +385,48 @@ def test_batch_submission_reports_what_submit_job_raises():
         scheduler.shutdown()
 
 
+@pytest.mark.parametrize("workers_started", ["some", "all"])
+@pytest.mark.parametrize("state", ["shut down", "broken"])
+def test_batch_submission_to_a_closed_pool_reports_submit_jobs_error(workers_started, state):
+    # Once every worker runs, a batch queues its runs without the pool's lock; what a
+    # run gets from a pool that is shut down or broken must not change.
+    from concurrent.futures.thread import BrokenThreadPool
+
+    release = threading.Event()
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(2)}, timezone=UTC)
+    scheduler.start(paused=True)
+    try:
+        executor = scheduler._lookup_executor("default")
+        now = [datetime.now(UTC)]
+        holders = 2 if workers_started == "all" else 1
+        jobs = [
+            scheduler.add_job(release.wait, "interval", hours=1, args=[WAIT], id="hold%d" % n)
+            for n in range(holders)
+        ]
+        assert executor._submit_batch([(job, executor, now, "default") for job in jobs]) == [None] * holders
+        wait_for(lambda: executor._pool._queue.started == holders)
+        release.set()
+        wait_for(lambda: not executor._instances)
+
+        free = scheduler.add_job(answer, "interval", hours=1, args=[1], id="free")
+        if state == "shut down":
+            executor._pool.shutdown(wait=True)
+            expected = RuntimeError
+        else:
+            executor._pool._broken = "A thread initializer failed, the thread pool is not usable anymore"
+            expected = BrokenThreadPool
+        outcomes = executor._submit_batch([(free, executor, now, "default")])
+        with pytest.raises(expected) as raised:
+            executor.submit_job(free, now)
+        assert type(outcomes[0]) is expected
+        assert str(outcomes[0]) == str(raised.value)
+        assert executor._instances.get("free", 0) == 0
+    finally:
+        release.set()
+        executor._pool._broken = False
+        scheduler.shutdown()
+
+
 def test_batch_submission_to_an_executor_that_cannot_take_it_reports_each_run():
     # An executor that was never started has no lock: every run gets the error,
     # and the batch itself does not raise (the pass goes on with other executors).

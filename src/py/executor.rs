@@ -167,9 +167,7 @@ impl PyThreadPool {
         if count.ge(job.getattr(intern!(py, "max_instances"))?)? {
             return Err(PyErr::from_value(names.max_instances_error.bind(py).call1((job,))?));
         }
-        let shutdown_lock = pool.getattr(intern!(py, "_shutdown_lock"))?;
-        acquire_without_convoy(&shutdown_lock)?;
-        let queued = (|| -> PyResult<()> {
+        let queue_run = || -> PyResult<Option<usize>> {
             let broken = pool.getattr(intern!(py, "_broken"))?;
             if broken.is_truthy()? {
                 return Err(PyErr::from_value(names.broken_pool.bind(py).call1((broken,))?));
@@ -185,14 +183,26 @@ impl PyThreadPool {
                 run_times: run_times.clone().unbind(),
                 logger: logger.clone().unbind(),
             };
-            let item = WorkItem { executor: executor.clone().unbind(), job: job.clone().unbind(), work: Work::Run(run) };
-            if let Some(index) = self.queue(item)? {
-                pool.call_method1(intern!(py, "_start_worker"), (index,))?;
+            self.queue(WorkItem { executor: executor.clone().unbind(), job: job.clone().unbind(), work: Work::Run(run) })
+        };
+        if self.pool.started() >= self.pool.max_workers() {
+            // Every worker runs, so queueing starts none, and the pool's lock is not
+            // needed. The state is read and the run queued without letting go of the
+            // GIL, so this happens wholly before or wholly after any step of
+            // `shutdown()` or `_initializer_failed()`, which change that state one
+            // step at a time with the GIL held: a run queued before them is run
+            // before `shutdown(wait=True)` returns, or drained and reported as broken,
+            // as when it is queued under the lock.
+            if let Some(index) = queue_run()? {
+                // A worker that failed to start gave its slot back meanwhile.
+                with_lock(pool.getattr(intern!(py, "_shutdown_lock"))?, || pool.call_method1(intern!(py, "_start_worker"), (index,)).map(drop))?;
             }
-            Ok(())
-        })();
-        shutdown_lock.call_method0(intern!(py, "release"))?;
-        queued?;
+        } else {
+            with_lock(pool.getattr(intern!(py, "_shutdown_lock"))?, || match queue_run()? {
+                Some(index) => pool.call_method1(intern!(py, "_start_worker"), (index,)).map(drop),
+                None => Ok(()),
+            })?;
+        }
         instances.set_item(&job_id, count.add(1)?)
     }
 
@@ -206,6 +216,15 @@ impl PyThreadPool {
             }
         }
     }
+}
+
+/// Runs `body` holding the Python lock `lock`, taken without a convoy (see
+/// `acquire_without_convoy`).
+fn with_lock<T>(lock: Bound<'_, PyAny>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    acquire_without_convoy(&lock)?;
+    let result = body();
+    lock.call_method0(intern!(lock.py(), "release"))?;
+    result
 }
 
 #[pymethods]
