@@ -83,7 +83,8 @@ fn library(py: Python<'_>) -> PyResult<&Library> {
             scheduler_globals: globals(&scheduler)?,
             util_globals: globals(&util)?,
             job_globals: globals(&job)?,
-            job_slots: SlotPlaces::find(job.getattr("Job")?.cast()?, &COMPLETED)?,
+            // Without the slots' places, `hasattr` answers: nothing to fail for.
+            job_slots: job.getattr("Job")?.cast().ok().and_then(|class| SlotPlaces::find(class, &COMPLETED).ok().flatten()),
             job_class: job.getattr("Job")?.unbind(),
             job_init: job.getattr("Job")?.getattr("__init__")?.unbind(),
             plain_modify: job.getattr("_plain_modify")?.unbind(),
