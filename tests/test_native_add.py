@@ -91,6 +91,9 @@ def describe(job):
         described["next_is_start"] = job.next_run_time == trigger.start_date
     else:
         described["next_run_time"] = job.next_run_time
+        described["trigger_repr"] = repr(trigger)
+    if isinstance(trigger, CronTrigger):
+        described["fields"] = [(field.name, str(field), field.is_default) for field in trigger.fields]
     return described
 
 
@@ -99,6 +102,11 @@ ADD_CALLS = [
     pytest.param((no_arguments, "interval"), {"hours": 1, "minutes": 30, "jitter": 2}, id="interval-jitter"),
     pytest.param((no_arguments, "interval"), {"seconds": 2.5, "start_date": LATER}, id="interval-float"),
     pytest.param((no_arguments, "cron"), {"minute": "*/5", "start_date": LATER}, id="cron"),
+    pytest.param(
+        (no_arguments, "cron"),
+        {"day_of_week": "mon-fri", "hour": "9-17", "minute": "*/15", "end_date": LATER + timedelta(days=90)},
+        id="cron-fields",
+    ),
     pytest.param((no_arguments, "date"), {"run_date": LATER}, id="date"),
     pytest.param((no_arguments,), {"trigger": DateTrigger(LATER, UTC)}, id="trigger-instance"),
     pytest.param((job_function, "date"), {"run_date": LATER, "args": [1], "kwargs": {"c": 4}}, id="arguments"),
@@ -213,6 +221,8 @@ def errors(call):
         pytest.param((no_arguments, "date"), {"run_date": LATER, "jobstore": "nowhere"}, id="unknown-store"),
         pytest.param((no_arguments, "nosuchtrigger"), {}, id="unknown-trigger"),
         pytest.param((no_arguments, "interval"), {"secs": 5}, id="bad-trigger-argument"),
+        pytest.param((no_arguments, "cron"), {"minute": "*/5", "mins": 5}, id="bad-cron-argument"),
+        pytest.param((no_arguments, "cron"), {"hour": "25"}, id="bad-cron-value"),
         pytest.param((no_arguments, "date"), {"run_date": LATER, "name": ""}, id="empty-name"),
         pytest.param((no_arguments, "date"), {"run_date": LATER, "max_instances": 0}, id="bad-max-instances"),
         pytest.param((no_arguments, "date"), {"run_date": LATER, "misfire_grace_time": -1}, id="bad-grace-time"),
@@ -390,3 +400,17 @@ def test_a_job_added_before_start_is_pending(native, caplog):
         assert job.next_run_time == job.trigger.start_date
     finally:
         scheduler.shutdown()
+
+
+def test_cron_triggers_of_one_expression_keep_their_own_fields():
+    # Triggers of the same expressions share their compiled fields; replacing the
+    # fields of one must leave the others as they were.
+    first = CronTrigger(hour="*/2", minute=30, timezone=UTC)
+    second = CronTrigger(hour="*/2", minute=30, timezone=UTC)
+    other = CronTrigger(hour="*/3", timezone=UTC)
+    now = datetime(2030, 1, 1, 0, 45, tzinfo=UTC)
+    assert first.get_next_fire_time(None, now) == datetime(2030, 1, 1, 2, 30, tzinfo=UTC)
+    first.fields = other.fields
+    assert first.get_next_fire_time(None, now) == datetime(2030, 1, 1, 3, 0, tzinfo=UTC)
+    assert second.get_next_fire_time(None, now) == datetime(2030, 1, 1, 2, 30, tzinfo=UTC)
+    assert str(second) == "cron[hour='*/2', minute='30']"

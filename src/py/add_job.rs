@@ -17,7 +17,8 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
 
-use super::common::untrack;
+use super::common::{new_instance, untrack};
+use super::cron::PyCronTrigger;
 use super::due_runs::{ask_next_fire_time, is_aware, trigger_result_utc};
 use super::interval::PyIntervalTrigger;
 use super::job_reports::report_job_added;
@@ -46,6 +47,8 @@ struct Library {
     add_path_methods: Vec<(Py<PyString>, Py<PyAny>)>,
     /// `IntervalTrigger` and its `__init__`, which the add path may skip.
     interval_trigger: (Py<PyAny>, Py<PyAny>),
+    /// `CronTrigger` and its (native) `__init__`, which the add path calls directly.
+    cron_trigger: (Py<PyAny>, Py<PyAny>),
     /// `datetime.datetime` of the standard library.
     stdlib_datetime: Py<PyAny>,
     /// The public trigger classes, whose instances the add path untracks.
@@ -67,9 +70,11 @@ fn library(py: Python<'_>) -> PyResult<&Library> {
             .map(|name| -> PyResult<_> { Ok((PyString::intern(py, name).unbind(), base_scheduler.getattr(*name)?.unbind())) })
             .collect::<PyResult<Vec<_>>>()?;
         let interval = py.import("apscheduler.triggers.interval")?.getattr("IntervalTrigger")?;
+        let cron = py.import("apscheduler.triggers.cron")?.getattr("CronTrigger")?;
         Ok(Library {
             add_path_methods,
             interval_trigger: (interval.clone().unbind(), interval.getattr("__init__")?.unbind()),
+            cron_trigger: (cron.clone().unbind(), cron.getattr("__init__")?.unbind()),
             stdlib_datetime: py.import("datetime")?.getattr("datetime")?.unbind(),
             trigger_classes: [
                 ("apscheduler.triggers.interval", "IntervalTrigger"),
@@ -284,6 +289,9 @@ fn create_trigger<'py>(scheduler: &Bound<'py, PyAny>, lib: &Library, trigger: &B
     if let Some(trigger) = new_interval_trigger(lib, &class, trigger_args)? {
         return Ok(Some(trigger));
     }
+    if let Some(trigger) = new_cron_trigger(lib, &class, trigger_args)? {
+        return Ok(Some(trigger));
+    }
     Ok(Some(class.call((), Some(trigger_args))?))
 }
 
@@ -309,7 +317,7 @@ fn new_interval_trigger<'py>(lib: &Library, class: &Bound<'py, PyAny>, trigger_a
     let [weeks, days, hours, minutes, seconds, start_date, end_date, timezone, jitter] = values;
     let or_zero = |value: Option<Bound<'py, PyAny>>| value.unwrap_or_else(|| zero.clone());
     let or_none = |value: Option<Bound<'py, PyAny>>| value.unwrap_or_else(|| none.clone());
-    let trigger = class.call_method1(intern!(py, "__new__"), (class,))?;
+    let trigger = new_instance(class)?;
     trigger.cast::<PyIntervalTrigger>()?.borrow_mut().init(
         py,
         &or_zero(weeks),
@@ -321,6 +329,45 @@ fn new_interval_trigger<'py>(lib: &Library, class: &Bound<'py, PyAny>, trigger_a
         &or_none(end_date),
         &or_none(timezone),
         &or_none(jitter),
+    )?;
+    Ok(Some(trigger))
+}
+
+/// `CronTrigger(**trigger_args)` with its native `__init__` called directly, rather
+/// than through the type call and keyword matching: `None` unless the class and its
+/// `__init__` are the library's and every argument name is one of its parameters.
+fn new_cron_trigger<'py>(lib: &Library, class: &Bound<'py, PyAny>, trigger_args: &Bound<'py, PyDict>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    const PARAMETERS: [&str; 12] =
+        ["year", "month", "day", "week", "day_of_week", "hour", "minute", "second", "start_date", "end_date", "timezone", "jitter"];
+    let py = class.py();
+    let (cron_class, cron_init) = &lib.cron_trigger;
+    if !class.is(cron_class.bind(py)) || !class.getattr(intern!(py, "__init__"))?.is(cron_init.bind(py)) {
+        return Ok(None);
+    }
+    let mut values: [Option<Bound<'py, PyAny>>; 12] = Default::default();
+    for (key, value) in trigger_args.iter() {
+        let Ok(key) = key.cast::<PyString>() else { return Ok(None) };
+        let key = key.to_cow()?;
+        let Some(index) = PARAMETERS.iter().position(|name| *name == key) else { return Ok(None) };
+        values[index] = Some(value);
+    }
+    let [year, month, day, week, day_of_week, hour, minute, second, start_date, end_date, timezone, jitter] = &values;
+    let trigger = new_instance(class)?;
+    trigger.cast::<PyCronTrigger>()?.borrow_mut().init(
+        py,
+        year.as_ref(),
+        month.as_ref(),
+        day.as_ref(),
+        week.as_ref(),
+        day_of_week.as_ref(),
+        hour.as_ref(),
+        minute.as_ref(),
+        second.as_ref(),
+        start_date.as_ref(),
+        end_date.as_ref(),
+        timezone.as_ref(),
+        jitter.as_ref(),
+        &PyTuple::empty(py),
     )?;
     Ok(Some(trigger))
 }
@@ -439,7 +486,7 @@ pub fn add_job_natively<'py>(
     check_callable_args(lib, func, &args, &kwargs)?;
     let name = if name.is_none() { qualname.clone().into_any() } else { name.clone() };
 
-    let job = job_class.call_method1(intern!(py, "__new__"), (&job_class,))?;
+    let job = new_instance(&job_class)?;
     job.setattr(intern!(py, "_scheduler"), scheduler)?;
     job.setattr(intern!(py, "_jobstore_alias"), py.None())?;
     job.setattr(intern!(py, "id"), &job_id)?;

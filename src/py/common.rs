@@ -241,3 +241,30 @@ pub fn untrack(obj: &Bound<'_, PyAny>) {
     // nothing to one that is not tracked) and only means the collector stops visiting it.
     unsafe { pyo3::ffi::PyObject_GC_UnTrack(obj.as_ptr().cast()) };
 }
+
+/// `class.__new__(class)`: a new, uninitialised instance of `class`. For a class
+/// defined in Python (a heap type) its `tp_new` is called directly, which is what
+/// `__new__` ends in, without looking the method up and checking its arguments.
+pub fn new_instance<'py>(class: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    use pyo3::ffi;
+    let py = class.py();
+    if let Ok(class_type) = class.cast::<pyo3::types::PyType>() {
+        let type_ptr = class_type.as_type_ptr();
+        // SAFETY: `type_ptr` is a live type object (held by `class`). Reading a slot of
+        // a heap type is allowed by the stable ABI on every supported version;
+        // `tp_new` takes the type, an args tuple and optional keywords, and returns a
+        // new reference or NULL with an exception set.
+        unsafe {
+            if ffi::PyType_GetFlags(type_ptr) & ffi::Py_TPFLAGS_HEAPTYPE != 0 {
+                let slot = ffi::PyType_GetSlot(type_ptr, ffi::Py_tp_new);
+                if !slot.is_null() {
+                    let tp_new: ffi::newfunc = std::mem::transmute(slot);
+                    let args = pyo3::types::PyTuple::empty(py);
+                    let object = tp_new(type_ptr, args.as_ptr(), std::ptr::null_mut());
+                    return Bound::from_owned_ptr_or_err(py, object);
+                }
+            }
+        }
+    }
+    class.call_method1(pyo3::intern!(py, "__new__"), (class,))
+}

@@ -28,8 +28,31 @@ pub struct PyCronTrigger {
     start_date: Py<PyAny>,
     end_date: Py<PyAny>,
     jitter: Py<PyAny>,
-    fields: Vec<Field>,
+    /// Shared with the compiled schedule, and between triggers of the same expressions.
+    fields: Arc<[Field]>,
     derived: Derived<Compiled>,
+}
+
+/// The fields of recently built triggers, by the expressions they were compiled from.
+///
+/// Programs add many jobs of a few cron expressions; each trigger then shares the
+/// compiled fields of an earlier one instead of parsing and holding its own copy.
+/// Compiled fields never change once built (assigning `fields` replaces them whole).
+/// The lock is taken only with the GIL held and no Python code runs under it.
+fn compile_fields_shared(given: &[(FieldKind, String)]) -> Result<Arc<[Field]>, String> {
+    type Recent = Vec<(Vec<(FieldKind, String)>, Arc<[Field]>)>;
+    static RECENT: parking_lot::Mutex<Recent> = parking_lot::Mutex::new(Vec::new());
+    const KEPT: usize = 16;
+    if let Some((_, fields)) = RECENT.lock().iter().find(|(key, _)| key.as_slice() == given) {
+        return Ok(fields.clone());
+    }
+    let fields: Arc<[Field]> = Cron::compile_fields(given)?.into();
+    let mut recent = RECENT.lock();
+    if recent.len() >= KEPT {
+        recent.remove(0);
+    }
+    recent.push((given.to_vec(), fields.clone()));
+    Ok(fields)
 }
 
 fn text_of(value: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -200,7 +223,7 @@ impl PyCronTrigger {
             start_date: py.None(),
             end_date: py.None(),
             jitter: py.None(),
-            fields: Vec::new(),
+            fields: Arc::from(Vec::new()),
             derived: Derived::default(),
         }
     }
@@ -213,7 +236,7 @@ impl PyCronTrigger {
                         hour=None, minute=None, second=None, start_date=None, end_date=None,
                         timezone=None, jitter=None, *extra))]
     #[allow(clippy::too_many_arguments)]
-    fn init(
+    pub(crate) fn init(
         &mut self,
         py: Python<'_>,
         year: Option<&Bound<'_, PyAny>>,
@@ -248,7 +271,7 @@ impl PyCronTrigger {
                 given.push((*kind, text_of(value)?));
             }
         }
-        self.fields = Cron::compile_fields(&given).map_err(PyValueError::new_err)?;
+        self.fields = compile_fields_shared(&given).map_err(PyValueError::new_err)?;
         self.timezone = tz.unbind();
         self.start_date = start_date.unbind();
         self.end_date = end_date.unbind();
@@ -351,7 +374,7 @@ impl PyCronTrigger {
         if fields.iter().map(|f| f.kind).ne(FIELD_ORDER) {
             return Err(PyValueError::new_err("CronTrigger.fields must hold the eight fields in order"));
         }
-        self.fields = fields;
+        self.fields = fields.into();
         self.invalidate();
         Ok(())
     }

@@ -30,7 +30,7 @@ pub(crate) fn executed_event<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let py = job_id.py();
     let class = helpers.execution_event.bind(py);
-    let event = class.call_method1(intern!(py, "__new__"), (class,))?;
+    let event = super::common::new_instance(class)?;
     let attributes = PyDict::new(py);
     attributes.set_item(intern!(py, "code"), helpers.executed_code.bind(py))?;
     attributes.set_item(intern!(py, "alias"), py.None())?;

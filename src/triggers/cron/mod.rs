@@ -12,7 +12,7 @@ pub mod expressions;
 pub mod fields;
 
 use std::cmp::Ordering;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{Datelike, NaiveDateTime};
 
@@ -24,7 +24,7 @@ use crate::time::{Aware, TimeZone};
 #[derive(Debug)]
 pub struct Cron {
     /// One field per entry of [`FIELD_ORDER`].
-    pub fields: Vec<Field>,
+    pub fields: Arc<[Field]>,
     pub start_date: Option<Aware>,
     pub end_date: Option<Aware>,
     /// Which years of the 400-year Gregorian cycle have a date the calendar fields
@@ -36,7 +36,10 @@ pub struct Cron {
 const YEARS_BEFORE_FEASIBILITY_CHECK: i32 = 2;
 
 impl Cron {
-    pub fn new(fields: Vec<Field>, start_date: Option<Aware>, end_date: Option<Aware>) -> Cron {
+    /// A schedule of the compiled `fields`, which triggers of the same expressions may
+    /// share.
+    pub fn new(fields: impl Into<Arc<[Field]>>, start_date: Option<Aware>, end_date: Option<Aware>) -> Cron {
+        let fields = fields.into();
         debug_assert_eq!(fields.len(), FIELD_ORDER.len());
         Cron { fields, start_date, end_date, calendar_years: OnceLock::new() }
     }
