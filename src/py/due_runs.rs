@@ -15,6 +15,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDateTime, PyDict, PyList, PyTuple, PyTzInfoAccess};
 
+use super::slots::{job_attr, JobSlot};
 use super::calendarinterval::PyCalendarIntervalTrigger;
 use super::common::{untrack, NativeTrigger};
 use super::cron::PyCronTrigger;
@@ -163,7 +164,7 @@ impl<'py> Pass<'_, 'py> {
         if !job.get_type().is(*job_type) {
             return take_python_path(job, failure);
         }
-        let Ok(Some(executor)) = job.getattr(intern!(py, "executor")).and_then(|alias| executors.get_item(alias)) else {
+        let Ok(Some(executor)) = job_attr(&job, JobSlot::Executor).and_then(|alias| executors.get_item(alias)) else {
             return take_python_path(job, failure);
         };
         let decision = match decide(&job, at, now, *now_at, gc) {
@@ -192,7 +193,7 @@ impl<'py> Pass<'_, 'py> {
                 match taken {
                     Ok(taken) => {
                         drop(taken);
-                        removed.append(acyclic_tuple(py, [job.getattr(intern!(py, "id"))?, (*jobstore_alias).clone()])?)?;
+                        removed.append(acyclic_tuple(py, [job_attr(&job, JobSlot::Id)?, (*jobstore_alias).clone()])?)?;
                         true
                     }
                     Err(_) => false,
@@ -237,9 +238,9 @@ fn untrack_run_times(run_times: &Bound<'_, PyList>) {
 /// jitter (jitter is drawn with Python's `random`).
 fn decide<'py>(job: &Bound<'py, PyAny>, at: i64, now: &Bound<'py, PyAny>, now_at: i64, gc: &GcPause<'py>) -> PyResult<Option<Decision<'py>>> {
     let py = job.py();
-    let trigger = job.getattr(intern!(py, "trigger"))?;
+    let trigger = job_attr(job, JobSlot::Trigger)?;
     let get_next = intern!(py, "get_next_fire_time");
-    let mut next = job.getattr(intern!(py, "next_run_time"))?;
+    let mut next = job_attr(job, JobSlot::NextRunTime)?;
     if next.is_none() {
         return Ok(None);
     }
@@ -277,7 +278,7 @@ fn decide<'py>(job: &Bound<'py, PyAny>, at: i64, now: &Bound<'py, PyAny>, now_at
     let Ok(last) = run_times.get_item(run_times.len().wrapping_sub(1)) else {
         return Ok(None);
     };
-    let run_times = if job.getattr(intern!(py, "coalesce"))?.is_truthy()? {
+    let run_times = if job_attr(job, JobSlot::Coalesce)?.is_truthy()? {
         PyList::new(py, [&last])?
     } else {
         run_times

@@ -16,6 +16,7 @@ use pyo3::exceptions::PyException;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
+use super::slots::{job_attr, JobSlot};
 use super::report::acquire_without_convoy;
 use super::report::Reporter;
 use super::run::{build_events, NativeRun, RunEvent};
@@ -73,7 +74,7 @@ impl WorkItem {
     /// registered (and the report methods are the library's), the events of runs that
     /// returned would reach nobody, and are not built.
     fn report_native<'py>(&self, py: Python<'py>, jobstore_alias: &Bound<'py, PyAny>, events: Vec<RunEvent<'py>>) -> PyResult<()> {
-        let job_id = self.job.bind(py).getattr(intern!(py, "id"))?;
+        let job_id = job_attr(self.job.bind(py), JobSlot::Id)?;
         let mut reporter = Reporter::new(self.executor.bind(py))?;
         let only_executed = events.iter().all(|event| matches!(event, RunEvent::Executed { .. }));
         let events = if only_executed && reporter.is_quiet()? {
@@ -89,7 +90,7 @@ fn report_error<'py>(executor: &Bound<'py, PyAny>, job: &Bound<'py, PyAny>, erro
     let py = executor.py();
     let traceback = error.traceback(py);
     let exception = error.into_value(py).into_bound(py);
-    let job_id = job.getattr(intern!(py, "id"))?;
+    let job_id = job_attr(job, JobSlot::Id)?;
     // The reference's callback tests `if exc:`; an exception object that is false goes
     // down the success branch, where reading the result raises it again.
     if !exception.is_truthy()? {
@@ -162,9 +163,9 @@ impl PyThreadPool {
         logger: &Bound<'py, PyAny>,
         names: &SubmissionNames,
     ) -> PyResult<()> {
-        let job_id = job.getattr(intern!(py, "id"))?;
+        let job_id = job_attr(job, JobSlot::Id)?;
         let count = instances.get_item(&job_id)?;
-        if count.ge(job.getattr(intern!(py, "max_instances"))?)? {
+        if count.ge(job_attr(job, JobSlot::MaxInstances)?)? {
             return Err(PyErr::from_value(names.max_instances_error.bind(py).call1((job,))?));
         }
         let queue_run = || -> PyResult<Option<usize>> {
@@ -179,7 +180,7 @@ impl PyThreadPool {
                 return Err(PyRuntimeError::new_err("cannot schedule new futures after interpreter shutdown"));
             }
             let run = NativeRun {
-                jobstore_alias: job.getattr(intern!(py, "_jobstore_alias"))?.unbind(),
+                jobstore_alias: job_attr(job, JobSlot::JobstoreAlias)?.unbind(),
                 run_times: run_times.clone().unbind(),
                 logger: logger.clone().unbind(),
             };

@@ -4,6 +4,7 @@
 //! overrides one (a plug-in, a test) gets its own method called instead.
 
 use pyo3::intern;
+use super::slots::{job_attr, JobSlot};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
@@ -56,7 +57,7 @@ pub(crate) fn are_library_methods(obj: &Bound<'_, PyAny>, methods: &[(&Bound<'_,
 
 /// `executor._run_job_success(job.id, events)`.
 pub fn report_success<'py>(executor: &Bound<'py, PyAny>, job: &Bound<'py, PyAny>, events: Bound<'py, PyAny>) -> PyResult<()> {
-    let job_id = job.getattr(intern!(executor.py(), "id"))?;
+    let job_id = job_attr(job, JobSlot::Id)?;
     Reporter::new(executor)?.report_success(&job_id, events)
 }
 

@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
 
+use super::slots::{job_attr, JobSlot};
 use super::zones;
 
 /// `logging.INFO`: both messages of a successful run are logged at this level.
@@ -159,7 +160,7 @@ impl NativeRun {
 
         for run_time in self.run_times.bind(py).try_iter()? {
             let run_time = run_time?;
-            let grace = job.getattr(intern!(py, "misfire_grace_time"))?;
+            let grace = job_attr(job, JobSlot::MisfireGraceTime)?;
             if !grace.is_none() && !surely_in_time(&run_time, &grace) {
                 let missed = helpers.missed_event.bind(py).call1((job, alias, &run_time, logger))?;
                 if !missed.is_none() {

@@ -8,7 +8,8 @@
 //! address, and from then on the pointer is read directly.
 
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyString, PyType};
 
 /// Where the named slots of one class live in its instances.
 pub struct SlotPlaces {
@@ -46,6 +47,55 @@ impl SlotPlaces {
         }
         Some(self.offsets.iter().map(|&offset| !read_slot(object, offset).is_null()).collect())
     }
+
+    /// The object in slot `index` of `object` (in the order of the names the places
+    /// were found for); `None` when `object` is not of exactly the class, or the slot
+    /// is unset.
+    pub fn read<'py>(&self, object: &Bound<'py, PyAny>, index: usize) -> Option<Bound<'py, PyAny>> {
+        if !object.get_type().is(self.class.bind(object.py())) {
+            return None;
+        }
+        let pointer = read_slot(object, *self.offsets.get(index)?);
+        // SAFETY: a set slot holds a strong reference to a live object, which the
+        // returned `Bound` takes a reference of its own to.
+        (!pointer.is_null()).then(|| unsafe { Bound::from_borrowed_ptr(object.py(), pointer) })
+    }
+}
+
+/// The attributes of `apscheduler.job.Job` that the scheduler's hot paths read, in
+/// the order of `JOB_SLOT_NAMES`.
+#[derive(Clone, Copy)]
+pub enum JobSlot {
+    Id,
+    Trigger,
+    Executor,
+    NextRunTime,
+    Coalesce,
+    MaxInstances,
+    MisfireGraceTime,
+    JobstoreAlias,
+}
+
+const JOB_SLOT_NAMES: [&str; 8] =
+    ["id", "trigger", "executor", "next_run_time", "coalesce", "max_instances", "misfire_grace_time", "_jobstore_alias"];
+
+/// `getattr(job, name)` for one of the `Job` attributes a pass, a submission or a run
+/// reads. A job of exactly the library's class has them as slots, read directly; for
+/// any other object, or a slot that is unset (which raises the usual
+/// `AttributeError`), the attribute is asked for.
+pub fn job_attr<'py>(job: &Bound<'py, PyAny>, slot: JobSlot) -> PyResult<Bound<'py, PyAny>> {
+    static PLACES: PyOnceLock<Option<SlotPlaces>> = PyOnceLock::new();
+    static NAMES: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
+    let py = job.py();
+    let places = PLACES.get_or_init(py, || {
+        let class = py.import("apscheduler.job").and_then(|module| module.getattr("Job"));
+        class.ok().and_then(|class| SlotPlaces::find(class.cast().ok()?, &JOB_SLOT_NAMES).ok().flatten())
+    });
+    if let Some(value) = places.as_ref().and_then(|places| places.read(job, slot as usize)) {
+        return Ok(value);
+    }
+    let names = NAMES.get_or_init(py, || JOB_SLOT_NAMES.iter().map(|name| PyString::intern(py, name).unbind()).collect());
+    job.getattr(names[slot as usize].bind(py))
 }
 
 /// The offsets of the pointer-sized fields after the object header, within `size`.
