@@ -5,6 +5,7 @@
 //! asked through its Python methods, so every zone the reference accepts works.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, OnceLock};
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
@@ -106,6 +107,9 @@ pub fn new_datetime<'py>(
         Some(tz) => datetime.call1((state, tz))?,
         None => datetime.call1((state,))?,
     };
+    // Its fields are known: whoever reads it next (a worker checking a run time's
+    // lateness, say) needn't decode it.
+    remember_state(&value, local, fold, tz);
     Ok(value.cast_into::<PyDateTime>()?)
 }
 
@@ -126,30 +130,82 @@ struct StateEntry {
     tz: Option<Py<PyAny>>,
 }
 
-/// The last few datetimes read. A scheduler pass asks each due job's trigger about the
-/// same `now`, and `add_job` reads back the times a trigger has just returned.
+/// The datetimes read or made recently, in the order they came, with an index by
+/// address. A scheduler pass asks each due job's trigger about the same `now`,
+/// `add_job` reads back the times a trigger has just returned, and the pool's workers
+/// read the run times the previous pass made: with thousands of jobs firing together,
+/// that is thousands of datetimes, each decoded once instead of through a Python call
+/// at every read.
 ///
 /// Like the other small caches of the bindings (zones here, intervals, function
 /// references), its lock is only taken by a thread holding the GIL and let go before
 /// any Python code runs or any object is released: no thread can wait on it for the
 /// GIL, and a process forked (with the GIL held) finds it free.
-static RECENT_STATES: Mutex<([Option<StateEntry>; 4], usize)> = Mutex::new(([None, None, None, None], 0));
+static RECENT_STATES: Mutex<RecentStates> =
+    Mutex::new(RecentStates { entries: Vec::new(), index: None, next: 0 });
+
+/// How many datetimes `RECENT_STATES` keeps (the oldest make room for new ones).
+const RECENT_STATES_KEPT: usize = 4096;
+
+struct RecentStates {
+    entries: Vec<Option<StateEntry>>,
+    /// Where each entry's datetime is in `entries`, by its address.
+    index: Option<HashMap<usize, usize, BuildHasherDefault<AddressHasher>>>,
+    next: usize,
+}
+
+/// Hashes an object's address: addresses are spread enough once their low bits
+/// (always zero by alignment) are mixed in.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+
+    fn write_usize(&mut self, address: usize) {
+        self.0 = (address as u64 >> 4).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
 
 fn recent_state<'py>(dt: &Bound<'py, PyAny>) -> Option<(NaiveDateTime, bool, Option<Bound<'py, PyAny>>)> {
     let py = dt.py();
     let recent = RECENT_STATES.lock();
-    let entry = recent.0.iter().flatten().find(|entry| entry.dt.is(dt))?;
+    let slot = *recent.index.as_ref()?.get(&(dt.as_ptr() as usize))?;
+    let entry = recent.entries.get(slot)?.as_ref().filter(|entry| entry.dt.is(dt))?;
     Some((entry.local, entry.fold, entry.tz.as_ref().map(|tz| tz.bind(py).clone())))
 }
 
 fn remember_state(dt: &Bound<'_, PyAny>, local: NaiveDateTime, fold: bool, tz: Option<&Bound<'_, PyAny>>) {
+    let address = dt.as_ptr() as usize;
     let entry = StateEntry { dt: dt.clone().unbind(), local, fold, tz: tz.map(|tz| tz.clone().unbind()) };
     let evicted = {
         let mut recent = RECENT_STATES.lock();
-        let (entries, next) = &mut *recent;
-        let slot = *next;
-        *next = (slot + 1) % entries.len();
-        entries[slot].replace(entry)
+        let RecentStates { entries, index, next } = &mut *recent;
+        let index = index.get_or_insert_with(Default::default);
+        if index.contains_key(&address) {
+            // Already remembered (the entry holds the object, so it is this one).
+            None
+        } else {
+            let slot = *next;
+            *next = (slot + 1) % RECENT_STATES_KEPT;
+            if entries.len() <= slot {
+                entries.push(None);
+            }
+            let evicted = entries[slot].replace(entry);
+            if let Some(old) = &evicted {
+                index.remove(&(old.dt.as_ptr() as usize));
+            }
+            index.insert(address, slot);
+            evicted
+        }
     };
     // Released after the lock: dropping the last reference to a tzinfo may run Python.
     drop(evicted);
@@ -196,8 +252,8 @@ fn read_state_uncached<'py>(dt: &Bound<'py, PyAny>) -> PyResult<(NaiveDateTime, 
 
 /// `datetime.now(tz)`, plus `step` microseconds of wall-clock time (as adding a
 /// `timedelta` to it would, which sets `fold` to 0), computed natively for a zone the
-/// core knows; `None` for any other zone, or out of range. Its fields are known, so it
-/// is remembered as read.
+/// core knows; `None` for any other zone, or out of range. Like every datetime made
+/// here, it is remembered as read.
 pub fn now_plus<'py>(tz: &Bound<'py, PyAny>, step: i64) -> PyResult<Option<Bound<'py, PyAny>>> {
     let AnyZone::Native(zone) = resolve(tz)? else { return Ok(None) };
     // datetime.now() reads the system clock and truncates to microseconds.
@@ -207,7 +263,6 @@ pub fn now_plus<'py>(tz: &Bound<'py, PyAny>, step: i64) -> PyResult<Option<Bound
     let fold = fold && step == 0;
     let Some(local) = civil::micros_to_naive(utc + offset + step) else { return Ok(None) };
     let now = new_datetime(tz.py(), local, Some(tz), fold)?.into_any();
-    remember_state(&now, local, fold, Some(tz));
     Ok(Some(now))
 }
 
