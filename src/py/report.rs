@@ -95,8 +95,15 @@ impl<'py> Reporter<'py> {
         let executor = &self.executor;
         let py = executor.py();
         let methods = library_methods(py)?;
-        let own_success = is_library_method(executor, intern!(py, "_run_job_success"), &methods.run_job_success)?;
-        let own_release = own_success && is_library_method(executor, intern!(py, "_release_instance"), &methods.release_instance)?;
+        let success = (intern!(py, "_run_job_success"), &methods.run_job_success);
+        let release = (intern!(py, "_release_instance"), &methods.release_instance);
+        // Both the library's, the usual answer, is asked in one go.
+        let (own_success, own_release) = if are_library_methods(executor, &[success, release])? {
+            (true, true)
+        } else {
+            let own_success = is_library_method(executor, success.0, success.1)?;
+            (own_success, own_success && is_library_method(executor, release.0, release.1)?)
+        };
         let scheduler = executor.getattr(intern!(py, "_scheduler"))?;
         let own_dispatch = is_library_method(&scheduler, intern!(py, "_dispatch_event"), &methods.dispatch_event)?;
         let checked = Checked { own_success, own_release, scheduler, own_dispatch };
@@ -229,10 +236,13 @@ pub fn acquire_without_convoy(lock: &Bound<'_, PyAny>) -> PyResult<()> {
 /// Returns whether any listener was called.
 fn dispatch_events(scheduler: &Bound<'_, PyAny>, events: &Bound<'_, PyList>) -> PyResult<bool> {
     let py = scheduler.py();
+    if events.is_empty() {
+        return Ok(false);
+    }
     let listeners = scheduler.getattr(intern!(py, "_listeners"))?;
     // With the GIL held, nobody changes the list while its length is read: an empty
     // list needs no snapshot, and so no lock round trip.
-    if events.is_empty() || listeners.cast::<PyList>().is_ok_and(|list| list.is_empty()) {
+    if listeners.cast::<PyList>().is_ok_and(|list| list.is_empty()) {
         return Ok(false);
     }
     let listeners = match listeners.cast_exact::<PyList>() {
