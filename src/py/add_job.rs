@@ -24,7 +24,7 @@ use super::interval::PyIntervalTrigger;
 use super::job_reports::report_job_added;
 use super::jobstores::PyMemoryJobStore;
 use super::report::are_library_methods;
-use super::slots::SlotPlaces;
+use super::slots::{job_has, set_job_attr, JobSlot};
 use super::zones;
 use crate::jobstore::RunKey;
 
@@ -53,8 +53,6 @@ struct Library {
     stdlib_datetime: Py<PyAny>,
     /// The public trigger classes, whose instances the add path untracks.
     trigger_classes: Vec<Py<PyAny>>,
-    /// Where a `Job` keeps the attributes `_complete_job` fills in (`COMPLETED`).
-    job_slots: Option<SlotPlaces>,
 }
 
 fn library(py: Python<'_>) -> PyResult<&Library> {
@@ -88,8 +86,6 @@ fn library(py: Python<'_>) -> PyResult<&Library> {
             scheduler_globals: globals(&scheduler)?,
             util_globals: globals(&util)?,
             job_globals: globals(&job)?,
-            // Without the slots' places, `hasattr` answers: nothing to fail for.
-            job_slots: job.getattr("Job")?.cast().ok().and_then(|class| SlotPlaces::find(class, &COMPLETED).ok().flatten()),
             job_class: job.getattr("Job")?.unbind(),
             job_init: job.getattr("Job")?.getattr("__init__")?.unbind(),
             plain_modify: job.getattr("_plain_modify")?.unbind(),
@@ -487,21 +483,21 @@ pub fn add_job_natively<'py>(
     let name = if name.is_none() { qualname.clone().into_any() } else { name.clone() };
 
     let job = new_instance(&job_class)?;
-    job.setattr(intern!(py, "_scheduler"), scheduler)?;
-    job.setattr(intern!(py, "_jobstore_alias"), py.None())?;
-    job.setattr(intern!(py, "id"), &job_id)?;
-    job.setattr(intern!(py, "func"), func)?;
-    job.setattr(intern!(py, "func_ref"), function_ref(&module, &qualname)?)?;
-    job.setattr(intern!(py, "args"), args)?;
-    job.setattr(intern!(py, "kwargs"), kwargs)?;
-    job.setattr(intern!(py, "name"), name)?;
-    for (option, value) in [("misfire_grace_time", &grace), ("coalesce", &coalesce), ("max_instances", &instances)] {
+    set_job_attr(&job, JobSlot::Scheduler, scheduler)?;
+    set_job_attr(&job, JobSlot::JobstoreAlias, &py.None().into_bound(py))?;
+    set_job_attr(&job, JobSlot::Id, &job_id)?;
+    set_job_attr(&job, JobSlot::Func, func)?;
+    set_job_attr(&job, JobSlot::FuncRef, &function_ref(&module, &qualname)?)?;
+    set_job_attr(&job, JobSlot::Args, args.as_any())?;
+    set_job_attr(&job, JobSlot::Kwargs, kwargs.as_any())?;
+    set_job_attr(&job, JobSlot::Name, &name)?;
+    for (option, value) in [(JobSlot::MisfireGraceTime, &grace), (JobSlot::Coalesce, &coalesce), (JobSlot::MaxInstances, &instances)] {
         if let OptionArg::Given(value) = value {
-            job.setattr(option, value)?;
+            set_job_attr(&job, option, value)?;
         }
     }
-    job.setattr(intern!(py, "trigger"), &trigger)?;
-    job.setattr(intern!(py, "executor"), executor)?;
+    set_job_attr(&job, JobSlot::Trigger, &trigger)?;
+    set_job_attr(&job, JobSlot::Executor, executor)?;
 
     // Jobs only go into job stores once the scheduler (and so the stores) runs; the
     // state is read again under the lock, as the Python path reads it.
@@ -573,7 +569,7 @@ fn store_job<'py>(
         }
         store.call_method1(intern!(py, "update_job"), (job,))?;
     }
-    job.setattr(intern!(py, "_jobstore_alias"), jobstore)
+    set_job_attr(job, JobSlot::JobstoreAlias, jobstore)
 }
 
 /// The store as the native memory store, when its `add_job` and `update_job` are the
@@ -593,18 +589,25 @@ struct Missing {
     next_run_time: bool,
 }
 
-/// The attributes `_complete_job` sets when a job lacks them, in `Missing`'s order.
-const COMPLETED: [&str; 4] = ["misfire_grace_time", "coalesce", "max_instances", "next_run_time"];
-
 impl Missing {
     /// Read from the job itself, as `_complete_job` reads it (`hasattr`); for a `Job`
     /// of exactly the library's class, from its slots.
-    fn of(lib: &Library, job: &Bound<'_, PyAny>) -> PyResult<Missing> {
-        let set = match lib.job_slots.as_ref().and_then(|slots| slots.are_set(job)) {
-            Some(set) => set,
-            None => COMPLETED.iter().map(|name| job.hasattr(*name)).collect::<PyResult<Vec<bool>>>()?,
+    fn of(job: &Bound<'_, PyAny>) -> PyResult<Missing> {
+        let py = job.py();
+        let lacks = |slot: JobSlot, name: &Bound<'_, PyString>| -> PyResult<bool> {
+            match job_has(job, slot) {
+                Some(has) => Ok(!has),
+                None => Ok(!job.hasattr(name)?),
+            }
         };
-        Ok(Missing { options: [!set[0], !set[1], !set[2]], next_run_time: !set[3] })
+        Ok(Missing {
+            options: [
+                lacks(JobSlot::MisfireGraceTime, intern!(py, "misfire_grace_time"))?,
+                lacks(JobSlot::Coalesce, intern!(py, "coalesce"))?,
+                lacks(JobSlot::MaxInstances, intern!(py, "max_instances"))?,
+            ],
+            next_run_time: lacks(JobSlot::NextRunTime, intern!(py, "next_run_time"))?,
+        })
     }
 }
 
@@ -636,15 +639,15 @@ fn complete_job<'py>(
     } else {
         None
     };
-    let names = [intern!(py, "misfire_grace_time"), intern!(py, "coalesce"), intern!(py, "max_instances")];
-    for ((name, lacking), default) in names.into_iter().zip(missing.options).zip(defaults) {
+    let slots = [JobSlot::MisfireGraceTime, JobSlot::Coalesce, JobSlot::MaxInstances];
+    for ((slot, lacking), default) in slots.into_iter().zip(missing.options).zip(defaults) {
         if lacking {
-            job.setattr(name, default)?;
+            set_job_attr(job, slot, default)?;
         }
     }
     match next_run_time {
         Some((next, utc)) if next.is_none() || is_aware(&next) => {
-            job.setattr(intern!(py, "next_run_time"), next)?;
+            set_job_attr(job, JobSlot::NextRunTime, &next)?;
             Ok(utc)
         }
         Some((next, _)) => {
@@ -726,7 +729,7 @@ pub fn store_pending_jobs<'py>(
             let (job, jobstore, replace_existing) = entry.extract::<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)>()?;
             let trigger = job.getattr(intern!(py, "trigger"))?;
             if plain_job && job.get_type().is(job_class) {
-                let known_utc = complete_job(scheduler, lib, &job, &trigger, &Missing::of(lib, &job)?, Some(now), defaults.as_ref())?;
+                let known_utc = complete_job(scheduler, lib, &job, &trigger, &Missing::of(&job)?, Some(now), defaults.as_ref())?;
                 store_job(scheduler, lib, &job, &trigger, known_utc, &jobstore, &replace_existing)
             } else {
                 global(&lib.scheduler_globals, intern!(py, "_complete_job"))?.call1((scheduler, &job, now))?;

@@ -15,7 +15,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDateTime, PyDict, PyList, PyTuple, PyTzInfoAccess};
 
-use super::slots::{job_attr, JobSlot};
+use super::slots::{job_attr, set_job_attr, JobSlot};
 use super::calendarinterval::PyCalendarIntervalTrigger;
 use super::common::{untrack, NativeTrigger};
 use super::cron::PyCronTrigger;
@@ -185,7 +185,7 @@ impl<'py> Pass<'_, 'py> {
         // job's new state: a job another thread removed meanwhile does not run.
         let stored = match following {
             Some((following, utc)) => {
-                job.setattr(intern!(py, "next_run_time"), following)?;
+                set_job_attr(&job, JobSlot::NextRunTime, &following)?;
                 store.borrow().jobs.lock().reschedule(id, RunKey::At(utc)).is_ok()
             }
             None => {

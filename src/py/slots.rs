@@ -1,11 +1,13 @@
-//! Whether an object's `__slots__` attributes are set, read without asking for them.
+//! An object's `__slots__` attributes read and written in place, for the `Job`s the
+//! add path, a scheduler pass and a pool run handle by the thousand.
 //!
-//! `hasattr(job, name)` on an unset slot makes Python build an `AttributeError` (its
-//! message, then its `name` and `obj`) only to throw it away. That costs about a third
-//! of a microsecond, and `start()` asks it three times for each pending job. A slot is
-//! a pointer at a fixed place in the object, NULL while unset; its place is found once,
-//! by setting the slot of a probe object to a marker and looking for the marker's
-//! address, and from then on the pointer is read directly.
+//! A slot is a pointer at a fixed place in the object, NULL while unset. Its place is
+//! found once, by setting the slot of a probe object to a marker and looking for the
+//! marker's address; from then on the pointer is read or written directly, for an
+//! object of exactly that class. That saves the attribute lookup of each access, and
+//! above all the `AttributeError` that `hasattr(job, name)` builds (message, `name`
+//! and `obj`) only to throw it away when the slot is unset: about a third of a
+//! microsecond, three times for each pending job `start()` completes.
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -38,14 +40,35 @@ impl SlotPlaces {
         Ok(Some(SlotPlaces { class: class.clone().unbind(), offsets }))
     }
 
-    /// Whether each slot is set on `object`; `None` unless `object`'s class is exactly
-    /// the class the places were found for (a subclass may lay its instances out
-    /// differently, or make the names properties).
-    pub fn are_set(&self, object: &Bound<'_, PyAny>) -> Option<Vec<bool>> {
+    /// Whether slot `index` is set on `object`; `None` unless `object`'s class is
+    /// exactly the class the places were found for (a subclass may lay its instances
+    /// out differently, or make the names properties).
+    pub fn is_set(&self, object: &Bound<'_, PyAny>, index: usize) -> Option<bool> {
         if !object.get_type().is(self.class.bind(object.py())) {
             return None;
         }
-        Some(self.offsets.iter().map(|&offset| !read_slot(object, offset).is_null()).collect())
+        Some(!read_slot(object, *self.offsets.get(index)?).is_null())
+    }
+
+    /// Stores `value` in slot `index` of `object`, as setting the attribute would;
+    /// `false` (nothing done) when `object` is not of exactly the class.
+    pub fn write(&self, object: &Bound<'_, PyAny>, index: usize, value: &Bound<'_, PyAny>) -> bool {
+        if !object.get_type().is(self.class.bind(object.py())) {
+            return false;
+        }
+        let Some(&offset) = self.offsets.get(index) else { return false };
+        // SAFETY: as in `read_slot`; the slot owns a strong reference, so the new value
+        // gains one and the old one (if any) is released once it is out of the slot,
+        // which is what setting a slot attribute does.
+        unsafe {
+            let field = object.as_ptr().cast::<u8>().add(offset).cast::<*mut pyo3::ffi::PyObject>();
+            let old = *field;
+            *field = value.clone().into_ptr();
+            if !old.is_null() {
+                pyo3::ffi::Py_DecRef(old);
+            }
+        }
+        true
     }
 
     /// The object in slot `index` of `object` (in the order of the names the places
@@ -62,8 +85,8 @@ impl SlotPlaces {
     }
 }
 
-/// The attributes of `apscheduler.job.Job` that the scheduler's hot paths read, in
-/// the order of `JOB_SLOT_NAMES`.
+/// The attributes of `apscheduler.job.Job` (its slots), in the order of
+/// `JOB_SLOT_NAMES`.
 #[derive(Clone, Copy)]
 pub enum JobSlot {
     Id,
@@ -74,28 +97,75 @@ pub enum JobSlot {
     MaxInstances,
     MisfireGraceTime,
     JobstoreAlias,
+    Scheduler,
+    Func,
+    FuncRef,
+    Args,
+    Kwargs,
+    Name,
 }
 
-const JOB_SLOT_NAMES: [&str; 8] =
-    ["id", "trigger", "executor", "next_run_time", "coalesce", "max_instances", "misfire_grace_time", "_jobstore_alias"];
+const JOB_SLOT_NAMES: [&str; 14] = [
+    "id",
+    "trigger",
+    "executor",
+    "next_run_time",
+    "coalesce",
+    "max_instances",
+    "misfire_grace_time",
+    "_jobstore_alias",
+    "_scheduler",
+    "func",
+    "func_ref",
+    "args",
+    "kwargs",
+    "name",
+];
 
-/// `getattr(job, name)` for one of the `Job` attributes a pass, a submission or a run
-/// reads. A job of exactly the library's class has them as slots, read directly; for
-/// any other object, or a slot that is unset (which raises the usual
-/// `AttributeError`), the attribute is asked for.
-pub fn job_attr<'py>(job: &Bound<'py, PyAny>, slot: JobSlot) -> PyResult<Bound<'py, PyAny>> {
+/// Where `Job` keeps its slots, found once; `None` if they cannot be located.
+fn job_places(py: Python<'_>) -> Option<&SlotPlaces> {
     static PLACES: PyOnceLock<Option<SlotPlaces>> = PyOnceLock::new();
+    PLACES
+        .get_or_init(py, || {
+            let class = py.import("apscheduler.job").and_then(|module| module.getattr("Job"));
+            class.ok().and_then(|class| SlotPlaces::find(class.cast().ok()?, &JOB_SLOT_NAMES).ok().flatten())
+        })
+        .as_ref()
+}
+
+fn job_slot_name(py: Python<'_>, slot: JobSlot) -> &Bound<'_, PyString> {
     static NAMES: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
+    NAMES.get_or_init(py, || JOB_SLOT_NAMES.iter().map(|name| PyString::intern(py, name).unbind()).collect())[slot as usize]
+        .bind(py)
+}
+
+/// `getattr(job, name)` for an attribute of `Job`. A job of exactly the library's
+/// class has them as slots, read directly; for any other object, or a slot that is
+/// unset (which raises the usual `AttributeError`), the attribute is asked for.
+pub fn job_attr<'py>(job: &Bound<'py, PyAny>, slot: JobSlot) -> PyResult<Bound<'py, PyAny>> {
     let py = job.py();
-    let places = PLACES.get_or_init(py, || {
-        let class = py.import("apscheduler.job").and_then(|module| module.getattr("Job"));
-        class.ok().and_then(|class| SlotPlaces::find(class.cast().ok()?, &JOB_SLOT_NAMES).ok().flatten())
-    });
-    if let Some(value) = places.as_ref().and_then(|places| places.read(job, slot as usize)) {
+    if let Some(value) = job_places(py).and_then(|places| places.read(job, slot as usize)) {
         return Ok(value);
     }
-    let names = NAMES.get_or_init(py, || JOB_SLOT_NAMES.iter().map(|name| PyString::intern(py, name).unbind()).collect());
-    job.getattr(names[slot as usize].bind(py))
+    job.getattr(job_slot_name(py, slot))
+}
+
+/// Whether the attribute is set on `job` (`hasattr`), read from the slot without
+/// building the `AttributeError` an unset one raises; `None` unless `job` is of exactly
+/// the library's class.
+pub fn job_has(job: &Bound<'_, PyAny>, slot: JobSlot) -> Option<bool> {
+    job_places(job.py())?.is_set(job, slot as usize)
+}
+
+/// `setattr(job, name, value)` for an attribute of `Job`: written into the slot for a
+/// job of exactly the library's class (which defines no `__setattr__`, so this is all
+/// setting it does), set as an attribute on anything else.
+pub fn set_job_attr<'py>(job: &Bound<'py, PyAny>, slot: JobSlot, value: &Bound<'py, PyAny>) -> PyResult<()> {
+    let py = job.py();
+    if job_places(py).is_some_and(|places| places.write(job, slot as usize, value)) {
+        return Ok(());
+    }
+    job.setattr(job_slot_name(py, slot), value)
 }
 
 /// The offsets of the pointer-sized fields after the object header, within `size`.
