@@ -502,3 +502,31 @@ def test_python_code_in_a_pass_runs_with_the_collector_enabled():
     # Asked by the pass for the run after the due one.
     assert RecordsCollectorState.seen and all(RecordsCollectorState.seen)
     assert gc.isenabled()
+
+
+def test_a_zone_read_in_python_during_a_pass_runs_with_the_collector_enabled():
+    # A native trigger whose zone the core does not know asks the zone in Python.
+    import gc
+    from datetime import tzinfo
+
+    seen = []
+
+    class RecordingZone(tzinfo):
+        def utcoffset(self, dt):
+            seen.append(gc.isenabled())
+            return timedelta(hours=2)
+
+        def dst(self, dt):
+            return timedelta(0)
+
+        def tzname(self, dt):
+            return "REC"
+
+    def add_jobs(scheduler, now):
+        trigger = IntervalTrigger(seconds=60, start_date=now, timezone=RecordingZone())
+        scheduler.add_job(answer, trigger, args=(1,), next_run_time=now)
+        seen.clear()
+
+    assert gc.isenabled()
+    run_one_pass(add_jobs)
+    assert seen and all(seen)

@@ -152,6 +152,11 @@ impl<T> Derived<T> {
         Ok(compiled)
     }
 
+    /// The derived form if it has been built, without building it.
+    pub fn peek(&self) -> Option<Arc<T>> {
+        self.compiled.lock().clone()
+    }
+
     pub fn invalidate(&self) {
         // Dropped after the lock is released: dropping may release Python objects.
         let old = self.compiled.lock().take();
@@ -193,6 +198,9 @@ pub trait NativeTrigger {
     /// Whether calling `get_next_fire_time` twice with the same arguments certainly
     /// gives the same answer (there is no jitter to draw).
     fn is_deterministic(&self, py: Python<'_>) -> bool;
+    /// Whether answering certainly runs no Python code: it is compiled already, draws
+    /// no jitter, and its zone is one the core knows.
+    fn runs_no_python(&self) -> bool;
     /// `get_next_fire_time(previous_fire_time, now)`, called directly.
     fn next_fire_time(&self, py: Python<'_>, previous_fire_time: &Bound<'_, PyAny>, now: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>>;
 }

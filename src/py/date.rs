@@ -18,6 +18,10 @@ impl super::common::NativeTrigger for PyDateTrigger {
         true
     }
 
+    fn runs_no_python(&self) -> bool {
+        true
+    }
+
     fn next_fire_time(&self, py: Python<'_>, previous_fire_time: &Bound<'_, PyAny>, now: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         Ok(self.get_next_fire_time(py, previous_fire_time, now))
     }

@@ -23,6 +23,11 @@ impl OwnZone {
         Ok(OwnZone { obj: tz.clone().unbind(), zone: zones::resolve(tz)? })
     }
 
+    /// Whether the zone is one the core knows, answered without calling Python.
+    pub fn is_native(&self) -> bool {
+        matches!(self.zone, AnyZone::Native(_))
+    }
+
     pub fn id(&self) -> ZoneId {
         self.obj.as_ptr() as ZoneId
     }

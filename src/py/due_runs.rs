@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use pyo3::exceptions::PyException;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDateTime, PyDict, PyList, PyTuple, PyTzInfoAccess};
+use pyo3::types::{PyDateTime, PyDict, PyList, PyString, PyTuple, PyTzInfoAccess};
 
 use super::slots::{job_attr, set_job_attr, JobSlot};
 use super::calendarinterval::PyCalendarIntervalTrigger;
@@ -58,7 +58,7 @@ pub fn collect_due_runs<'py>(
         let jobs = store.jobs.lock();
         jobs.due_entries(now_at).map(|(id, at, job)| (id.clone(), at, job.clone_ref(py))).collect()
     };
-    let gc = GcPause::new(py)?;
+    let gc = GcPause::new(py, now_zone_is_native(now)?)?;
     let pass = Pass { store, now, now_at, jobstore_alias, executors, job_type, runs, removed, python_path, gc: &gc };
     let (failure, _) = pass.process(due, None)?;
     Ok(failure)
@@ -99,13 +99,22 @@ pub fn collect_due_slice<'py>(
         page.into_iter().map(|(id, at, job)| (id.clone(), at, job.clone_ref(py))).collect()
     };
     let read = due.len();
-    let gc = GcPause::new(py)?;
+    let gc = GcPause::new(py, now_zone_is_native(now)?)?;
     let pass = Pass { store, now, now_at, jobstore_alias, executors, job_type, runs, removed, python_path, gc: &gc };
     let (failure, last) = pass.process(due, Some(deadline))?;
     let processed = last.as_ref().map_or(0, |(index, _)| index + 1);
     let more = read == limit || processed < read;
     let cursor = last.map(|(_, (at, id))| (at, id.to_string())).or(cursor);
     Ok((failure, cursor, more))
+}
+
+/// Whether the pass's `now` is in a zone the core knows: every trigger reads it, and
+/// reading one in another zone asks its `utcoffset()` in Python.
+fn now_zone_is_native(now: &Bound<'_, PyAny>) -> PyResult<bool> {
+    match now.cast::<PyDateTime>().ok().and_then(|now| now.get_tzinfo()) {
+        Some(tz) => Ok(matches!(zones::resolve(&tz)?, zones::AnyZone::Native(_))),
+        None => Ok(false),
+    }
 }
 
 /// A due job as read from the store: its id, run key and the job object.
@@ -164,7 +173,13 @@ impl<'py> Pass<'_, 'py> {
         if !job.get_type().is(*job_type) {
             return take_python_path(job, failure);
         }
-        let Ok(Some(executor)) = job_attr(&job, JobSlot::Executor).and_then(|alias| executors.get_item(alias)) else {
+        let Ok(Some(executor)) = job_attr(&job, JobSlot::Executor).and_then(|alias| {
+            // Looking up an alias other than a plain string may call its __hash__.
+            if !alias.is_exact_instance_of::<PyString>() {
+                gc.resume()?;
+            }
+            executors.get_item(alias)
+        }) else {
             return take_python_path(job, failure);
         };
         let decision = match decide(&job, at, now, *now_at, gc) {
@@ -234,8 +249,8 @@ fn untrack_run_times(run_times: &Bound<'_, PyList>) {
 
 /// `job._get_run_times(now)`, coalesced, and the fire time after the last of them.
 /// `at` is the job's next run time as the store has it (in UTC microseconds).
-/// The collector's pause is lifted first unless the trigger is native and draws no
-/// jitter (jitter is drawn with Python's `random`).
+/// The collector's pause is lifted first unless asking the trigger certainly runs no
+/// Python code (see `NativeTrigger::runs_no_python`).
 fn decide<'py>(job: &Bound<'py, PyAny>, at: i64, now: &Bound<'py, PyAny>, now_at: i64, gc: &GcPause<'py>) -> PyResult<Option<Decision<'py>>> {
     let py = job.py();
     let trigger = job_attr(job, JobSlot::Trigger)?;
@@ -245,7 +260,7 @@ fn decide<'py>(job: &Bound<'py, PyAny>, at: i64, now: &Bound<'py, PyAny>, now_at
         return Ok(None);
     }
     let native = NativeView::of(&trigger)?;
-    if !native.is_some_and(|view| view.is_deterministic(&trigger)) {
+    if !native.is_some_and(|view| view.runs_no_python(&trigger)) {
         gc.resume()?;
     }
     // A native trigger is asked directly, as its Python method would be.
@@ -348,6 +363,10 @@ impl NativeView {
 
     fn is_deterministic(self, trigger: &Bound<'_, PyAny>) -> bool {
         self.with(trigger, |native| native.is_deterministic(trigger.py())).unwrap_or(false)
+    }
+
+    fn runs_no_python(self, trigger: &Bound<'_, PyAny>) -> bool {
+        self.with(trigger, |native| native.runs_no_python()).unwrap_or(false)
     }
 }
 

@@ -12,7 +12,11 @@
 //! The pause must never hide a user's own `gc.disable()`. It is taken only if the
 //! collector is enabled, and lifted before any Python code runs: Python code is the
 //! only way another thread could get to call `gc.disable()` or `gc.enable()` meanwhile,
-//! and the pause would then undo or override it.
+//! and the pause would then undo or override it. So a pass pauses only when its `now`
+//! is in a zone the core knows, and lifts the pause before a job that takes the Python
+//! path, a trigger that is not native, draws jitter or has a zone the core does not
+//! know, an executor alias that is not a plain string, and any datetime read that may
+//! ask its zone.
 
 use std::cell::Cell;
 
@@ -35,8 +39,11 @@ pub struct GcPause<'py> {
 }
 
 impl<'py> GcPause<'py> {
-    /// Pauses the collector if it is enabled.
-    pub fn new(py: Python<'py>) -> PyResult<Self> {
+    /// Pauses the collector if `wanted` and it is enabled.
+    pub fn new(py: Python<'py>, wanted: bool) -> PyResult<Self> {
+        if !wanted {
+            return Ok(GcPause { py, paused: Cell::new(false) });
+        }
         let (is_enabled, disable, _) = gc_functions(py)?;
         let paused = is_enabled.bind(py).call0()?.is_truthy()?;
         if paused {

@@ -177,6 +177,10 @@ impl common::NativeTrigger for PyIntervalTrigger {
         self.jitter.bind(py).is_none()
     }
 
+    fn runs_no_python(&self) -> bool {
+        self.derived.peek().is_some_and(|compiled| compiled.jitter.is_none() && compiled.own.is_native())
+    }
+
     fn next_fire_time(&self, py: Python<'_>, previous_fire_time: &Bound<'_, PyAny>, now: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         self.get_next_fire_time(py, previous_fire_time, now)
     }
