@@ -22,6 +22,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
 
 use super::coroutine_run::PyCoroutineRun;
+use super::common::run_parts;
 use super::report::{acquire_without_convoy, Reporter};
 
 /// The finished runs of one executor on one loop, waiting for their report.
@@ -314,8 +315,7 @@ pub fn submit_coroutine_runs<'py>(
     acquire_without_convoy(&lock)?;
     let submitted = (|| -> PyResult<()> {
         for run in runs.iter() {
-            let job = run.get_item(0)?;
-            let run_times = run.get_item(2)?;
+            let (job, run_times) = run_parts(&run)?;
             let submitted = (|| -> PyResult<()> {
                 match run_times.cast::<PyList>() {
                     Ok(list) if is_coroutine_function(&job.getattr(intern!(py, "func"))?, is_coroutine, names)? => submitter.submit(&job, list, names),

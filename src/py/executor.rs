@@ -16,6 +16,7 @@ use pyo3::exceptions::PyException;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
+use super::common::run_parts;
 use super::slots::{job_attr, JobSlot};
 use super::report::acquire_without_convoy;
 use super::report::Reporter;
@@ -292,8 +293,7 @@ impl PyThreadPool {
         };
         let outcomes = PyList::empty(py);
         for run in runs.iter() {
-            let job = run.get_item(0)?;
-            let run_times = run.get_item(2)?;
+            let (job, run_times) = run_parts(&run)?;
             let submitted = acquire_without_convoy(&lock).and_then(|()| {
                 let submitted = self.submit_counted(py, pool, executor, &instances, &job, &run_times, logger, names);
                 let released = lock.call_method0(intern!(py, "release")).map(drop);
