@@ -530,3 +530,39 @@ def test_a_zone_read_in_python_during_a_pass_runs_with_the_collector_enabled():
     assert gc.isenabled()
     run_one_pass(add_jobs)
     assert seen and all(seen)
+
+
+def test_a_pass_over_more_due_jobs_than_a_page_runs_each_once():
+    # The pass reads due jobs a page (1,024) at a time; rescheduled jobs move past
+    # now and are not read again, and every due job runs once.
+    ran = []
+    lock = threading.Lock()
+    done = threading.Event()
+    total = 2500
+
+    def listener(event):
+        with lock:
+            ran.append(event.job_id)
+            if len(ran) == total:
+                done.set()
+
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.add_listener(listener, EVENT_JOB_EXECUTED)
+    scheduler.start(paused=True)
+    try:
+        now = datetime.now(UTC)
+        for n in range(total):
+            if n % 2:
+                scheduler.add_job(answer, "date", args=(n,), run_date=now, id="date%d" % n)
+            else:
+                trigger = IntervalTrigger(hours=1, start_date=now - timedelta(seconds=n % 7), timezone=UTC)
+                scheduler.add_job(answer, trigger, args=(n,), id="every%d" % n, next_run_time=now)
+        scheduler.resume()
+        assert done.wait(WAIT)
+        time.sleep(0.1)
+        assert sorted(ran) == sorted(["date%d" % n if n % 2 else "every%d" % n for n in range(total)])
+        remaining = scheduler.get_jobs()
+        assert len(remaining) == total // 2
+        assert all(job.next_run_time > now for job in remaining)
+    finally:
+        scheduler.shutdown()

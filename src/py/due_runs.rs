@@ -52,17 +52,37 @@ pub fn collect_due_runs<'py>(
 ) -> PyResult<Option<PyErr>> {
     let py = store.py();
     let now_at = zones::utc_micros(now)?;
-    // References are taken under the lock; all Python work happens after it.
-    let due: Vec<DueEntry> = {
-        let store = store.borrow();
-        let jobs = store.jobs.lock();
-        jobs.due_entries(now_at).map(|(id, at, job)| (id.clone(), at, job.clone_ref(py))).collect()
-    };
     let gc = GcPause::new(py, now_zone_is_native(now)?)?;
     let pass = Pass { store, now, now_at, jobstore_alias, executors, job_type, runs, removed, python_path, gc: &gc };
-    let (failure, _) = pass.process(due, None)?;
-    Ok(failure)
+    // The due jobs are read a page at a time, each page processed while what it read
+    // is still in the processor's cache: a burst of tens of thousands of due jobs,
+    // read all at once, would be fetched from memory twice. A page starts after the
+    // last job processed, so no job is processed twice; a job the pass reschedules
+    // moves past `now` and is not read again.
+    let mut failure = None;
+    let mut cursor: Option<(i64, Arc<str>)> = None;
+    loop {
+        // References are taken under the lock; all Python work happens after it.
+        let page: Vec<DueEntry> = {
+            let store = store.borrow();
+            let jobs = store.jobs.lock();
+            let after = cursor.as_ref().map(|(at, id)| (*at, &**id));
+            jobs.due_page(now_at, after, DUE_PAGE).into_iter().map(|(id, at, job)| (id.clone(), at, job.clone_ref(py))).collect()
+        };
+        let read = page.len();
+        let (page_failure, last) = pass.process(page, None)?;
+        if failure.is_none() {
+            failure = page_failure;
+        }
+        match last {
+            Some((_, key)) if read == DUE_PAGE => cursor = Some(key),
+            _ => return Ok(failure),
+        }
+    }
 }
+
+/// How many due jobs a pass reads from the store at a time.
+const DUE_PAGE: usize = 1024;
 
 /// The first exception of a slice, the cursor for the next one, and whether due jobs
 /// may remain after it.
