@@ -566,3 +566,31 @@ def test_a_pass_over_more_due_jobs_than_a_page_runs_each_once():
         assert all(job.next_run_time > now for job in remaining)
     finally:
         scheduler.shutdown()
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_an_executed_event_has_the_attributes_of_the_python_path(native):
+    from apscheduler.events import JobExecutionEvent
+
+    events = []
+    store = MemoryJobStore() if native else PythonPathStore()
+    executor = ThreadPoolExecutor(2) if native else PythonPathExecutor(2)
+    scheduler = BackgroundScheduler(jobstores={"default": store}, executors={"default": executor}, timezone=UTC)
+    scheduler.add_listener(events.append, EVENT_JOB_EXECUTED)
+    scheduler.start(paused=True)
+    try:
+        now = datetime.now(UTC)
+        scheduler.add_job(answer, "date", args=(41,), run_date=now, id="first")
+        scheduler.add_job(answer, "date", args=(42,), run_date=now, id="second")
+        scheduler.resume()
+        wait_for(lambda: len(events) == 2)
+    finally:
+        scheduler.shutdown()
+    expected = JobExecutionEvent(EVENT_JOB_EXECUTED, "x", "default", now, retval=1)
+    for event in events:
+        assert type(event) is JobExecutionEvent
+        assert list(vars(event)) == list(vars(expected))
+    by_id = {event.job_id: event for event in events}
+    assert by_id["first"].retval == 41 and by_id["second"].retval == 42
+    assert by_id["first"].code == EVENT_JOB_EXECUTED and by_id["first"].exception is None
+    assert by_id["first"].scheduled_run_time == now and by_id["first"].jobstore == "default"

@@ -267,10 +267,18 @@ fn dispatch_events(scheduler: &Bound<'_, PyAny>, events: &Bound<'_, PyList>) -> 
     let mut called = false;
     for event in events.iter() {
         let code = event.getattr(intern!(py, "code"))?;
+        let small_code = code.extract::<i64>().ok();
         for entry in listeners.iter() {
-            let callback = entry.get_item(0)?;
-            let mask = entry.get_item(1)?;
-            if !code.bitand(&mask)?.is_truthy()? {
+            let (callback, mask) = match entry.cast::<PyTuple>() {
+                Ok(pair) => (pair.get_item(0)?, pair.get_item(1)?),
+                Err(_) => (entry.get_item(0)?, entry.get_item(1)?),
+            };
+            // `code & mask`, computed here when both are machine-sized integers.
+            let wanted = match (small_code, mask.extract::<i64>()) {
+                (Some(code), Ok(mask)) => code & mask != 0,
+                _ => code.bitand(&mask)?.is_truthy()?,
+            };
+            if !wanted {
                 continue;
             }
             called = true;

@@ -32,15 +32,13 @@ pub(crate) fn executed_event<'py>(
     let py = job_id.py();
     let class = helpers.execution_event.bind(py);
     let event = super::common::new_instance(class)?;
-    let attributes = PyDict::new(py);
-    attributes.set_item(intern!(py, "code"), helpers.executed_code.bind(py))?;
-    attributes.set_item(intern!(py, "alias"), py.None())?;
+    // A copy of a dict with every key in place already: setting the four values that
+    // differ then only replaces them, where building it grew it key by key.
+    let attributes = helpers.executed_attributes.bind(py).copy()?;
     attributes.set_item(intern!(py, "job_id"), job_id)?;
     attributes.set_item(intern!(py, "jobstore"), jobstore)?;
     attributes.set_item(intern!(py, "scheduled_run_time"), run_time)?;
     attributes.set_item(intern!(py, "retval"), retval)?;
-    attributes.set_item(intern!(py, "exception"), py.None())?;
-    attributes.set_item(intern!(py, "traceback"), py.None())?;
     event.setattr(intern!(py, "__dict__"), attributes)?;
     Ok(event)
 }
@@ -59,7 +57,9 @@ pub(crate) struct Helpers {
     pub(crate) missed_event: Py<PyAny>,
     pub(crate) error_event: Py<PyAny>,
     execution_event: Py<PyAny>,
-    executed_code: Py<PyAny>,
+    /// The attributes of an `EVENT_JOB_EXECUTED` event, in the order its `__init__`
+    /// sets them, the four that differ from run to run set to `None`.
+    executed_attributes: Py<PyDict>,
 }
 
 pub(crate) fn helpers(py: Python<'_>) -> PyResult<&Helpers> {
@@ -73,7 +73,14 @@ pub(crate) fn helpers(py: Python<'_>) -> PyResult<&Helpers> {
             missed_event: base.getattr("_missed_event")?.unbind(),
             error_event: base.getattr("_error_event")?.unbind(),
             execution_event: events.getattr("JobExecutionEvent")?.unbind(),
-            executed_code: events.getattr("EVENT_JOB_EXECUTED")?.unbind(),
+            executed_attributes: {
+                let attributes = PyDict::new(py);
+                attributes.set_item("code", events.getattr("EVENT_JOB_EXECUTED")?)?;
+                for name in ["alias", "job_id", "jobstore", "scheduled_run_time", "retval", "exception", "traceback"] {
+                    attributes.set_item(name, py.None())?;
+                }
+                attributes.unbind()
+            },
         })
     })
 }
