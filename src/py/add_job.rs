@@ -291,23 +291,41 @@ fn create_trigger<'py>(scheduler: &Bound<'py, PyAny>, lib: &Library, trigger: &B
     Ok(Some(class.call((), Some(trigger_args))?))
 }
 
+/// The keyword arguments of `class(**trigger_args)` bound to `parameters`, in their
+/// order: `None` unless `class` and its `__init__` are `library` (the library's class
+/// and `__init__`) and every argument name is one of the parameters, so that whatever
+/// else a call could do (a replaced class, an unknown keyword and its error) is left to
+/// the Python call.
+fn bind_trigger_arguments<'py, const N: usize>(
+    library: &(Py<PyAny>, Py<PyAny>),
+    class: &Bound<'py, PyAny>,
+    trigger_args: &Bound<'py, PyDict>,
+    parameters: &[&str; N],
+) -> PyResult<Option<[Option<Bound<'py, PyAny>>; N]>> {
+    let py = class.py();
+    let (library_class, library_init) = library;
+    if !class.is(library_class.bind(py)) || !class.getattr(intern!(py, "__init__"))?.is(library_init.bind(py)) {
+        return Ok(None);
+    }
+    let mut values: [Option<Bound<'py, PyAny>>; N] = std::array::from_fn(|_| None);
+    for (key, value) in trigger_args.iter() {
+        let Ok(key) = key.cast::<PyString>() else { return Ok(None) };
+        let key = key.to_cow()?;
+        let Some(index) = parameters.iter().position(|name| *name == key) else { return Ok(None) };
+        values[index] = Some(value);
+    }
+    Ok(Some(values))
+}
+
 /// `IntervalTrigger(**trigger_args)` without its Python `__init__`, which only binds
 /// the arguments and passes them to the native `_init`: `None` unless the class and its
 /// `__init__` are the library's and every argument name is one of its parameters.
 fn new_interval_trigger<'py>(lib: &Library, class: &Bound<'py, PyAny>, trigger_args: &Bound<'py, PyDict>) -> PyResult<Option<Bound<'py, PyAny>>> {
     const PARAMETERS: [&str; 9] = ["weeks", "days", "hours", "minutes", "seconds", "start_date", "end_date", "timezone", "jitter"];
     let py = class.py();
-    let (interval_class, interval_init) = &lib.interval_trigger;
-    if !class.is(interval_class.bind(py)) || !class.getattr(intern!(py, "__init__"))?.is(interval_init.bind(py)) {
+    let Some(values) = bind_trigger_arguments(&lib.interval_trigger, class, trigger_args, &PARAMETERS)? else {
         return Ok(None);
-    }
-    let mut values: [Option<Bound<'py, PyAny>>; 9] = Default::default();
-    for (key, value) in trigger_args.iter() {
-        let Ok(key) = key.cast::<PyString>() else { return Ok(None) };
-        let key = key.to_cow()?;
-        let Some(index) = PARAMETERS.iter().position(|name| *name == key) else { return Ok(None) };
-        values[index] = Some(value);
-    }
+    };
     let zero = 0i32.into_pyobject(py)?.into_any();
     let none = py.None().into_bound(py);
     let [weeks, days, hours, minutes, seconds, start_date, end_date, timezone, jitter] = values;
@@ -336,17 +354,9 @@ fn new_cron_trigger<'py>(lib: &Library, class: &Bound<'py, PyAny>, trigger_args:
     const PARAMETERS: [&str; 12] =
         ["year", "month", "day", "week", "day_of_week", "hour", "minute", "second", "start_date", "end_date", "timezone", "jitter"];
     let py = class.py();
-    let (cron_class, cron_init) = &lib.cron_trigger;
-    if !class.is(cron_class.bind(py)) || !class.getattr(intern!(py, "__init__"))?.is(cron_init.bind(py)) {
+    let Some(values) = bind_trigger_arguments(&lib.cron_trigger, class, trigger_args, &PARAMETERS)? else {
         return Ok(None);
-    }
-    let mut values: [Option<Bound<'py, PyAny>>; 12] = Default::default();
-    for (key, value) in trigger_args.iter() {
-        let Ok(key) = key.cast::<PyString>() else { return Ok(None) };
-        let key = key.to_cow()?;
-        let Some(index) = PARAMETERS.iter().position(|name| *name == key) else { return Ok(None) };
-        values[index] = Some(value);
-    }
+    };
     let [year, month, day, week, day_of_week, hour, minute, second, start_date, end_date, timezone, jitter] = &values;
     let trigger = new_instance(class)?;
     trigger.cast::<PyCronTrigger>()?.borrow_mut().init(

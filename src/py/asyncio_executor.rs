@@ -22,8 +22,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
 
 use super::coroutine_run::PyCoroutineRun;
-use super::common::run_parts;
-use super::report::{acquire_without_convoy, Reporter};
+use super::report::{with_lock_without_convoy, Reporter};
+use super::run::run_parts;
 
 /// The finished runs of one executor on one loop, waiting for their report.
 #[pyclass(frozen, module = "apscheduler._core", name = "CoroutineReports")]
@@ -312,8 +312,7 @@ pub fn submit_coroutine_runs<'py>(
         pending: executor.getattr(intern!(py, "_pending_futures"))?,
     };
     let outcomes = PyList::empty(py);
-    acquire_without_convoy(&lock)?;
-    let submitted = (|| -> PyResult<()> {
+    with_lock_without_convoy(&lock, || -> PyResult<()> {
         for run in runs.iter() {
             let (job, run_times) = run_parts(&run)?;
             let submitted = (|| -> PyResult<()> {
@@ -330,8 +329,6 @@ pub fn submit_coroutine_runs<'py>(
             }
         }
         Ok(())
-    })();
-    let released = lock.call_method0(intern!(py, "release")).map(drop);
-    submitted.and(released)?;
+    })?;
     Ok(outcomes)
 }

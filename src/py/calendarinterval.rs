@@ -134,8 +134,7 @@ impl common::NativeTrigger for PyCalendarIntervalTrigger {
 
     fn runs_no_python(&self) -> bool {
         self.derived
-            .peek()
-            .is_some_and(|compiled| compiled.jitter.is_none() && compiled.python_step.is_none() && compiled.own.is_native())
+            .is_built_and(|compiled| compiled.jitter.is_none() && compiled.python_step.is_none() && compiled.own.is_native())
     }
 
     fn next_fire_time(&self, py: Python<'_>, previous_fire_time: &Bound<'_, PyAny>, now: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {

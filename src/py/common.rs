@@ -152,9 +152,10 @@ impl<T> Derived<T> {
         Ok(compiled)
     }
 
-    /// The derived form if it has been built, without building it.
-    pub fn peek(&self) -> Option<Arc<T>> {
-        self.compiled.lock().clone()
+    /// Whether the derived form has been built and passes `test`, without building it.
+    /// `test` runs under the lock, so it must only read the form.
+    pub fn is_built_and(&self, test: impl FnOnce(&T) -> bool) -> bool {
+        self.compiled.lock().as_deref().is_some_and(test)
     }
 
     pub fn invalidate(&self) {
@@ -275,14 +276,4 @@ pub fn new_instance<'py>(class: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny
         }
     }
     class.call_method1(pyo3::intern!(py, "__new__"), (class,))
-}
-
-/// The job and the run times of a pass's run, `(job, executor, run_times, jobstore_alias)`:
-/// read as tuple items directly, or by indexing whatever sequence it is.
-pub fn run_parts<'py>(run: &Bound<'py, PyAny>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
-    use pyo3::types::PyTupleMethods;
-    match run.cast::<pyo3::types::PyTuple>() {
-        Ok(tuple) => Ok((tuple.get_item(0)?, tuple.get_item(2)?)),
-        Err(_) => Ok((run.get_item(0)?, run.get_item(2)?)),
-    }
 }

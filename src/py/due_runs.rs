@@ -15,7 +15,6 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDateTime, PyDict, PyList, PyString, PyTuple, PyTzInfoAccess};
 
-use super::slots::{job_attr, set_job_attr, JobSlot};
 use super::calendarinterval::PyCalendarIntervalTrigger;
 use super::common::{untrack, NativeTrigger};
 use super::cron::PyCronTrigger;
@@ -23,6 +22,7 @@ use super::date::PyDateTrigger;
 use super::gc_pause::GcPause;
 use super::interval::PyIntervalTrigger;
 use super::jobstores::PyMemoryJobStore;
+use super::slots::{job_attr, set_job_attr, JobSlot};
 use super::zones;
 use crate::jobstore::RunKey;
 

@@ -16,11 +16,10 @@ use pyo3::exceptions::PyException;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
-use super::common::run_parts;
-use super::slots::{job_attr, JobSlot};
-use super::report::acquire_without_convoy;
 use super::report::Reporter;
-use super::run::{build_events, NativeRun, RunEvent};
+use super::report::with_lock_without_convoy;
+use super::run::{build_events, run_parts, NativeRun, RunEvent};
+use super::slots::{job_attr, JobSlot};
 use crate::executor::{Closed, Submitted, Worker, WorkerPool};
 
 /// One submitted job, whose outcome a worker reports to `executor` for `job`, as the
@@ -197,10 +196,10 @@ impl PyThreadPool {
             // as when it is queued under the lock.
             if let Some(index) = queue_run()? {
                 // A worker that failed to start gave its slot back meanwhile.
-                with_lock(pool.getattr(intern!(py, "_shutdown_lock"))?, || pool.call_method1(intern!(py, "_start_worker"), (index,)).map(drop))?;
+                with_lock_without_convoy(&pool.getattr(intern!(py, "_shutdown_lock"))?, || pool.call_method1(intern!(py, "_start_worker"), (index,)).map(drop))?;
             }
         } else {
-            with_lock(pool.getattr(intern!(py, "_shutdown_lock"))?, || match queue_run()? {
+            with_lock_without_convoy(&pool.getattr(intern!(py, "_shutdown_lock"))?, || match queue_run()? {
                 Some(index) => pool.call_method1(intern!(py, "_start_worker"), (index,)).map(drop),
                 None => Ok(()),
             })?;
@@ -218,15 +217,6 @@ impl PyThreadPool {
             }
         }
     }
-}
-
-/// Runs `body` holding the Python lock `lock`, taken without a convoy (see
-/// `acquire_without_convoy`).
-fn with_lock<T>(lock: Bound<'_, PyAny>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
-    acquire_without_convoy(&lock)?;
-    let result = body();
-    lock.call_method0(intern!(lock.py(), "release"))?;
-    result
 }
 
 #[pymethods]
@@ -294,11 +284,8 @@ impl PyThreadPool {
         let outcomes = PyList::empty(py);
         for run in runs.iter() {
             let (job, run_times) = run_parts(&run)?;
-            let submitted = acquire_without_convoy(&lock).and_then(|()| {
-                let submitted = self.submit_counted(py, pool, executor, &instances, &job, &run_times, logger, names);
-                let released = lock.call_method0(intern!(py, "release")).map(drop);
-                submitted.and(released)
-            });
+            let submitted =
+                with_lock_without_convoy(&lock, || self.submit_counted(py, pool, executor, &instances, &job, &run_times, logger, names));
             match submitted {
                 Ok(()) => outcomes.append(py.None())?,
                 // What submit_job raises is reported per job, as the Python loop does;

@@ -131,10 +131,7 @@ impl<'py> Reporter<'py> {
         let py = executor.py();
         let lock = executor.getattr(intern!(py, "_lock"))?;
         let instances = executor.getattr(intern!(py, "_instances"))?;
-        acquire_without_convoy(&lock)?;
-        let counted = job_ids.iter().try_for_each(|job_id| release_counted(&instances, job_id));
-        lock.call_method0(intern!(py, "release"))?;
-        counted?;
+        with_lock_without_convoy(&lock, || job_ids.iter().try_for_each(|job_id| release_counted(&instances, job_id)))?;
         job_ids.iter().try_for_each(notify_run_watchers)
     }
 
@@ -179,10 +176,7 @@ fn release_instance(executor: &Bound<'_, PyAny>, job_id: &Bound<'_, PyAny>) -> P
     let py = executor.py();
     let lock = executor.getattr(intern!(py, "_lock"))?;
     let instances = executor.getattr(intern!(py, "_instances"))?;
-    acquire_without_convoy(&lock)?;
-    let counted = release_counted(&instances, job_id);
-    lock.call_method0(intern!(py, "release"))?;
-    counted?;
+    with_lock_without_convoy(&lock, || release_counted(&instances, job_id))?;
     notify_run_watchers(job_id)
 }
 
@@ -220,7 +214,7 @@ fn release_counted(instances: &Bound<'_, PyAny>, job_id: &Bound<'_, PyAny>) -> P
 /// lock and the GIL back and forth at every job, with a context switch each way; on
 /// two cores that convoy halved the pool's throughput. Trying without blocking, and
 /// letting the GIL go between tries, keeps the lock only in hands that hold the GIL.
-pub fn acquire_without_convoy(lock: &Bound<'_, PyAny>) -> PyResult<()> {
+fn acquire_without_convoy(lock: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = lock.py();
     let acquire = intern!(py, "acquire");
     loop {
@@ -229,6 +223,15 @@ pub fn acquire_without_convoy(lock: &Bound<'_, PyAny>) -> PyResult<()> {
         }
         py.detach(std::thread::yield_now);
     }
+}
+
+/// Runs `body` holding the Python lock `lock`, taken with `acquire_without_convoy`,
+/// and releases the lock whatever `body` returns.
+pub fn with_lock_without_convoy<T>(lock: &Bound<'_, PyAny>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    acquire_without_convoy(lock)?;
+    let result = body();
+    lock.call_method0(intern!(lock.py(), "release"))?;
+    result
 }
 
 /// `BaseScheduler._dispatch_event` for each event: every listener whose mask has the
@@ -254,10 +257,9 @@ fn dispatch_events(scheduler: &Bound<'_, PyAny>, events: &Bound<'_, PyList>) -> 
         Ok(list) => list.to_tuple(),
         Err(_) => {
             let lock = scheduler.getattr(intern!(py, "_listeners_lock"))?;
-            acquire_without_convoy(&lock)?;
-            let listeners = listeners.try_iter().and_then(|entries| PyTuple::new(py, entries.collect::<PyResult<Vec<_>>>()?));
-            lock.call_method0(intern!(py, "release"))?;
-            listeners?
+            with_lock_without_convoy(&lock, || {
+                listeners.try_iter().and_then(|entries| PyTuple::new(py, entries.collect::<PyResult<Vec<_>>>()?))
+            })?
         }
     };
     if listeners.is_empty() {

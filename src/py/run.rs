@@ -196,3 +196,13 @@ impl NativeRun {
         Ok(events)
     }
 }
+
+/// The job and the run times of a pass's run, `(job, executor, run_times, jobstore_alias)`:
+/// read as tuple items directly, or by indexing whatever sequence it is.
+pub fn run_parts<'py>(run: &Bound<'py, PyAny>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    use pyo3::types::PyTupleMethods;
+    match run.cast::<pyo3::types::PyTuple>() {
+        Ok(tuple) => Ok((tuple.get_item(0)?, tuple.get_item(2)?)),
+        Err(_) => Ok((run.get_item(0)?, run.get_item(2)?)),
+    }
+}
