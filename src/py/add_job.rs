@@ -22,9 +22,9 @@ use super::cron::PyCronTrigger;
 use super::due_runs::{ask_next_fire_time, is_aware, trigger_result_utc};
 use super::interval::PyIntervalTrigger;
 use super::job_reports::report_job_added;
-use super::jobstores::PyMemoryJobStore;
+use super::jobstores::{stored_id_key, PyMemoryJobStore};
 use super::report::are_library_methods;
-use super::slots::{job_has, set_job_attr, JobSlot};
+use super::slots::{job_attr, job_has, set_job_attr, JobSlot};
 use super::zones;
 use crate::jobstore::RunKey;
 
@@ -557,7 +557,7 @@ fn store_job<'py>(
     };
     let replace = replace_existing.is_truthy()?;
     if let Some(memory) = native_memory_store(&store, lib)? {
-        let id: String = job.getattr(intern!(py, "id"))?.extract()?;
+        let id = stored_id_key(&job_attr(job, JobSlot::Id)?)?;
         let key = match known_utc {
             Some(utc) => RunKey::At(utc),
             None => {
@@ -572,7 +572,7 @@ fn store_job<'py>(
                 }
             }
         };
-        memory.borrow().store_job(job, &id, key, replace)?;
+        memory.borrow().store_job(job, id, key, replace)?;
     } else if let Err(error) = store.call_method1(intern!(py, "add_job"), (job,)) {
         if !error.is_instance(py, lib.conflicting_id_error.bind(py)) || !replace {
             return Err(error);

@@ -7,7 +7,6 @@
 //! (`python_path`), which logs and reports as it always does, so the jobs of a pass
 //! are processed in the store's order whichever path takes them.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyException;
@@ -24,7 +23,7 @@ use super::interval::PyIntervalTrigger;
 use super::jobstores::PyMemoryJobStore;
 use super::slots::{job_attr, set_job_attr, JobSlot};
 use super::zones;
-use crate::jobstore::RunKey;
+use crate::jobstore::{JobKey, RunKey};
 
 /// What processing one job decided, before anything is changed.
 struct Decision<'py> {
@@ -60,13 +59,13 @@ pub fn collect_due_runs<'py>(
     // last job processed, so no job is processed twice; a job the pass reschedules
     // moves past `now` and is not read again.
     let mut failure = None;
-    let mut cursor: Option<(i64, Arc<str>)> = None;
+    let mut cursor: Option<(i64, JobKey)> = None;
     loop {
         // References are taken under the lock; all Python work happens after it.
         let page: Vec<DueEntry> = {
             let store = store.borrow();
             let jobs = store.jobs.lock();
-            let after = cursor.as_ref().map(|(at, id)| (*at, &**id));
+            let after = cursor.as_ref().map(|(at, id)| (*at, id));
             jobs.due_page(now_at, after, DUE_PAGE).into_iter().map(|(id, at, job)| (id.clone(), at, job.clone_ref(py))).collect()
         };
         let read = page.len();
@@ -112,10 +111,11 @@ pub fn collect_due_slice<'py>(
     let py = store.py();
     let deadline = Instant::now() + Duration::try_from_secs_f64(budget.max(0.0)).unwrap_or(Duration::MAX / 2);
     let now_at = zones::utc_micros(now)?;
+    let after = cursor.as_ref().map(|(at, id)| (*at, JobKey::new(id)));
     let due: Vec<DueEntry> = {
         let store = store.borrow();
         let jobs = store.jobs.lock();
-        let page = jobs.due_page(now_at, cursor.as_ref().map(|(at, id)| (*at, id.as_str())), limit);
+        let page = jobs.due_page(now_at, after.as_ref().map(|(at, id)| (*at, id)), limit);
         page.into_iter().map(|(id, at, job)| (id.clone(), at, job.clone_ref(py))).collect()
     };
     let read = due.len();
@@ -138,7 +138,7 @@ fn now_zone_is_native(now: &Bound<'_, PyAny>) -> PyResult<bool> {
 }
 
 /// A due job as read from the store: its id, run key and the job object.
-type DueEntry = (Arc<str>, i64, Py<PyAny>);
+type DueEntry = (JobKey, i64, Py<PyAny>);
 
 /// What processing a store's due jobs needs.
 struct Pass<'a, 'py> {
@@ -161,7 +161,7 @@ impl<'py> Pass<'_, 'py> {
     /// Returns the first exception of a job and the index and run key of the last job
     /// processed.
     #[allow(clippy::type_complexity)]
-    fn process(&self, due: Vec<DueEntry>, deadline: Option<Instant>) -> PyResult<(Option<PyErr>, Option<(usize, (i64, Arc<str>))>)> {
+    fn process(&self, due: Vec<DueEntry>, deadline: Option<Instant>) -> PyResult<(Option<PyErr>, Option<(usize, (i64, JobKey))>)> {
         let mut failure = None;
         let mut last = None;
         for (index, (id, at, job)) in due.into_iter().enumerate() {
@@ -174,7 +174,7 @@ impl<'py> Pass<'_, 'py> {
         Ok((failure, last))
     }
 
-    fn process_one(&self, id: &str, at: i64, job: Bound<'py, PyAny>, failure: &mut Option<PyErr>) -> PyResult<()> {
+    fn process_one(&self, id: &JobKey, at: i64, job: Bound<'py, PyAny>, failure: &mut Option<PyErr>) -> PyResult<()> {
         let py = job.py();
         let Pass { store, now, now_at, jobstore_alias, executors, job_type, runs, removed, python_path, gc } = self;
         // The Python path, as _collect_due_runs runs it: an Exception is remembered and

@@ -6,10 +6,10 @@
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyList;
+use pyo3::types::{PyList, PyString};
 
 use super::zones;
-use crate::jobstore::{OrderedJobs, RunKey, StoreError};
+use crate::jobstore::{JobKey, OrderedJobs, RunKey, StoreError};
 
 #[pyclass(subclass, module = "apscheduler._core", name = "MemoryJobStore")]
 pub struct PyMemoryJobStore {
@@ -32,8 +32,21 @@ fn store_error<'py>(py: Python<'py>, name: &str, job_id: &Bound<'py, PyAny>) -> 
     }
 }
 
-fn job_id(job: &Bound<'_, PyAny>) -> PyResult<String> {
-    job.getattr(pyo3::intern!(job.py(), "id"))?.extract()
+/// The index's key for a job id; `None` for an id that is not a string, which no
+/// stored job can have.
+pub(crate) fn job_key(id: &Bound<'_, PyAny>) -> Option<JobKey> {
+    let id = id.cast::<PyString>().ok()?;
+    Some(JobKey::new(&id.to_cow().ok()?))
+}
+
+/// The index's key for the id of a job being stored. The index keeps string ids only:
+/// `Job` itself accepts no other kind.
+pub(crate) fn stored_id_key(id: &Bound<'_, PyAny>) -> PyResult<JobKey> {
+    Ok(JobKey::new(&id.cast::<PyString>()?.to_cow()?))
+}
+
+fn job_id_key(job: &Bound<'_, PyAny>) -> PyResult<JobKey> {
+    stored_id_key(&job.getattr(pyo3::intern!(job.py(), "id"))?)
 }
 
 /// Where a job sorts, from its `next_run_time`.
@@ -48,14 +61,14 @@ fn run_key(job: &Bound<'_, PyAny>) -> PyResult<RunKey> {
 impl PyMemoryJobStore {
     /// `add_job(job)` for a job whose id and run key the caller has read, with
     /// `replace_existing` as in `BaseScheduler._store_job`.
-    pub(crate) fn store_job(&self, job: &Bound<'_, PyAny>, id: &str, key: RunKey, replace_existing: bool) -> PyResult<()> {
+    pub(crate) fn store_job(&self, job: &Bound<'_, PyAny>, id: JobKey, key: RunKey, replace_existing: bool) -> PyResult<()> {
         let py = job.py();
         let outcome = {
             let mut jobs = self.jobs.lock();
-            match jobs.add(id, job.clone().unbind(), key) {
-                Ok(()) => Ok(None),
-                Err(_) if replace_existing => jobs.update(id, job.clone().unbind(), key).map(Some),
-                Err(error) => Err(error),
+            if replace_existing && jobs.get(&id).is_some() {
+                jobs.update(&id, job.clone().unbind(), key).map(Some)
+            } else {
+                jobs.add(id, job.clone().unbind(), key).map(|()| None)
             }
         };
         match outcome {
@@ -89,7 +102,7 @@ impl PyMemoryJobStore {
     }
 
     fn lookup_job(&self, py: Python<'_>, job_id: &Bound<'_, PyAny>) -> Py<PyAny> {
-        let Ok(id) = job_id.extract::<String>() else { return py.None() };
+        let Some(id) = job_key(job_id) else { return py.None() };
         self.jobs.lock().get(&id).map_or_else(|| py.None(), |job| job.clone_ref(py))
     }
 
@@ -111,9 +124,9 @@ impl PyMemoryJobStore {
     }
 
     fn add_job(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
-        let id = job_id(job)?;
+        let id = job_id_key(job)?;
         let key = run_key(job)?;
-        let added = self.jobs.lock().add(&id, job.clone().unbind(), key);
+        let added = self.jobs.lock().add(id, job.clone().unbind(), key);
         match added {
             Ok(()) => Ok(()),
             Err(_) => Err(store_error(job.py(), "ConflictingIdError", &job.getattr("id")?)),
@@ -121,7 +134,7 @@ impl PyMemoryJobStore {
     }
 
     fn update_job(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
-        let id = job_id(job)?;
+        let id = job_id_key(job)?;
         let key = run_key(job)?;
         let replaced = self.jobs.lock().update(&id, job.clone().unbind(), key);
         match replaced {
@@ -137,9 +150,9 @@ impl PyMemoryJobStore {
     }
 
     fn remove_job(&self, job_id: &Bound<'_, PyAny>) -> PyResult<()> {
-        let removed = match job_id.extract::<String>() {
-            Ok(id) => self.jobs.lock().remove(&id).ok(),
-            Err(_) => None,
+        let removed = match job_key(job_id) {
+            Some(id) => self.jobs.lock().remove(&id).ok(),
+            None => None,
         };
         match removed {
             Some(job) => {
