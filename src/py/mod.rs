@@ -16,6 +16,7 @@ mod common;
 mod coroutine_run;
 mod cron;
 mod date;
+mod datetime_layout;
 mod datetimes;
 mod due_runs;
 mod executor;

@@ -14,6 +14,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDateTime, PyDelta, PyDeltaAccess, PyString};
 
+use super::datetime_layout;
 use crate::time::civil;
 use crate::time::tzif::TzifZone;
 use crate::time::{Micros, TimeZone, Zone};
@@ -77,16 +78,34 @@ pub fn delta_micros(value: &Bound<'_, PyAny>) -> Option<i64> {
     )
 }
 
-/// Builds a datetime from its pickled form: `datetime(state, tzinfo)` with the 10-byte
-/// state (fold in the month byte's high bit), the one constructor path CPython keeps
-/// stable for pickles since 3.6. In the stable ABI it costs one positional call, where
-/// the field-by-field constructor takes keyword arguments.
+/// A new `datetime.datetime` of `local` in `tz` with `fold`: through the `datetime`
+/// module's C constructor where `datetime_layout` confirmed it, otherwise from its
+/// pickled form.
 pub fn new_datetime<'py>(
     py: Python<'py>,
     local: NaiveDateTime,
     tz: Option<&Bound<'py, PyAny>>,
     fold: bool,
 ) -> PyResult<Bound<'py, PyDateTime>> {
+    let value = match datetime_layout::layout(py) {
+        Some(layout) => layout.make(py, local, tz, fold)?,
+        None => {
+            let value = new_datetime_from_state(py, local, tz, fold)?;
+            // Its fields are known: whoever reads it next (a worker checking a run
+            // time's lateness, say) needn't decode it.
+            remember_state(&value, local, fold, tz);
+            value
+        }
+    };
+    // SAFETY: both ways make an instance of `datetime.datetime` itself.
+    Ok(unsafe { value.cast_into_unchecked::<PyDateTime>() })
+}
+
+/// `datetime(state, tzinfo)` with the 10-byte pickled state (fold in the month byte's
+/// high bit), the one constructor path CPython keeps stable for pickles since 3.6. In
+/// the stable ABI it costs one positional call, where the field-by-field constructor
+/// takes keyword arguments.
+fn new_datetime_from_state<'py>(py: Python<'py>, local: NaiveDateTime, tz: Option<&Bound<'py, PyAny>>, fold: bool) -> PyResult<Bound<'py, PyAny>> {
     let year = local.year();
     let micro = civil::microsecond(local);
     let state = [
@@ -103,14 +122,10 @@ pub fn new_datetime<'py>(
     ];
     let state = PyBytes::new(py, &state);
     let datetime = datetime_type(py)?;
-    let value = match tz {
-        Some(tz) => datetime.call1((state, tz))?,
-        None => datetime.call1((state,))?,
-    };
-    // Its fields are known: whoever reads it next (a worker checking a run time's
-    // lateness, say) needn't decode it.
-    remember_state(&value, local, fold, tz);
-    Ok(value.cast_into::<PyDateTime>()?)
+    match tz {
+        Some(tz) => datetime.call1((state, tz)),
+        None => datetime.call1((state,)),
+    }
 }
 
 pub fn datetime_type(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
@@ -214,12 +229,17 @@ fn remember_state(dt: &Bound<'_, PyAny>, local: NaiveDateTime, fold: bool, tz: O
 /// Wall-clock fields, fold and tzinfo of a datetime, read from its pickled state
 /// (`__reduce_ex__(4)`): one call instead of an attribute lookup per field.
 pub fn read_state<'py>(dt: &Bound<'py, PyAny>) -> PyResult<(NaiveDateTime, bool, Option<Bound<'py, PyAny>>)> {
+    let layout = datetime_layout::layout(dt.py());
+    if let Some(fields) = layout.and_then(|layout| layout.read(dt)) {
+        return Ok(fields);
+    }
     if let Some(state) = recent_state(dt) {
         return Ok(state);
     }
     let state = read_state_uncached(dt)?;
-    // Only real datetimes: a subclass instance could be mutable.
-    if dt.is_exact_instance(datetime_type(dt.py())?) {
+    // Only real datetimes (a subclass instance could be mutable), and only when they
+    // cannot be read in place.
+    if layout.is_none() && dt.is_exact_instance(datetime_type(dt.py())?) {
         remember_state(dt, state.0, state.1, state.2.as_ref());
     }
     Ok(state)
@@ -230,23 +250,13 @@ fn read_state_uncached<'py>(dt: &Bound<'py, PyAny>) -> PyResult<(NaiveDateTime, 
     let reduced = dt.call_method1(pyo3::intern!(py, "__reduce_ex__"), (4,))?;
     let args = reduced.get_item(1)?;
     let state = args.get_item(0)?;
-    let bytes = state.cast::<PyBytes>()?.as_bytes();
+    let bytes: &[u8; 10] = state
+        .cast::<PyBytes>()?
+        .as_bytes()
+        .try_into()
+        .map_err(|_| pyo3::exceptions::PyValueError::new_err("unexpected datetime state"))?;
     let tz = if args.len()? > 1 { Some(args.get_item(1)?) } else { None };
-    if bytes.len() != 10 {
-        return Err(pyo3::exceptions::PyValueError::new_err("unexpected datetime state"));
-    }
-    let year = (i32::from(bytes[0]) << 8) | i32::from(bytes[1]);
-    let micro = (u32::from(bytes[7]) << 16) | (u32::from(bytes[8]) << 8) | u32::from(bytes[9]);
-    let local = civil::naive(
-        year,
-        u32::from(bytes[2] & 0x7f),
-        u32::from(bytes[3]),
-        u32::from(bytes[4]),
-        u32::from(bytes[5]),
-        u32::from(bytes[6]),
-        micro,
-    )
-    .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("datetime out of range"))?;
+    let local = datetime_layout::naive_from_state(bytes).ok_or_else(|| pyo3::exceptions::PyValueError::new_err("datetime out of range"))?;
     Ok((local, bytes[2] & 0x80 != 0, tz))
 }
 
