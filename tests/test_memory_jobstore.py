@@ -149,3 +149,56 @@ def test_shutdown_empties_the_store():
     store.add_job(FakeJob("a", EPOCH))
     store.shutdown()
     assert store.get_all_jobs() == []
+
+
+# --- Datetimes read in place, ids in their compact form -----------------------------
+
+
+class _Moment(datetime):
+    """A datetime subclass: read through its Python methods, not in place."""
+
+
+def _edge_datetimes():
+    india = timezone(timedelta(hours=5, minutes=30))
+    return [
+        datetime(1, 1, 2, tzinfo=timezone.utc),
+        datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=timezone.utc),
+        datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN),  # fold 0 of the repeated hour
+        datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=BERLIN),
+        datetime(2026, 3, 29, 1, 59, 59, 999999, tzinfo=BERLIN),
+        datetime(2026, 6, 1, 12, 0, 0, 1, tzinfo=india),
+        _Moment(2026, 6, 1, 6, 30, 0, 2, tzinfo=timezone.utc),
+        datetime(2026, 6, 1, 6, 30, 0, 3),  # naive: counted as UTC, as the reference does
+    ]
+
+
+def test_jobs_sort_by_the_instant_of_every_kind_of_datetime():
+    store = MemoryJobStore()
+    moments = _edge_datetimes()
+    for index, moment in enumerate(moments):
+        store.add_job(FakeJob("job%d" % index, moment))
+
+    def instant(moment):
+        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+    expected = sorted(range(len(moments)), key=lambda index: (instant(moments[index]), "job%d" % index))
+    assert [job.id for job in store.get_all_jobs()] == ["job%d" % index for index in expected]
+    for index, moment in enumerate(moments):
+        due = {job.id for job in store.get_due_jobs(moment)}
+        assert due == {"job%d" % other for other in range(len(moments)) if instant(moments[other]) <= instant(moment)}
+
+
+def test_library_made_and_other_ids_share_one_order():
+    store = MemoryJobStore()
+    when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    ids = ["0" * 31 + "a", "f" * 32, "1", "0", "zz", "F" * 32, "0" * 31 + "a0"]
+    for job_id in ids:
+        store.add_job(FakeJob(job_id, when))
+    assert [job.id for job in store.get_all_jobs()] == sorted(ids)
+    for job_id in ids:
+        assert store.lookup_job(job_id).id == job_id
+    with pytest.raises(ConflictingIdError):
+        store.add_job(FakeJob("f" * 32, when))
+    store.remove_job("f" * 32)
+    assert store.lookup_job("f" * 32) is None
+    assert store.lookup_job("F" * 32).id == "F" * 32

@@ -242,3 +242,20 @@ def test_every_pickle_protocol(trigger, protocol):
     assert type(copy) is type(trigger)
     assert repr(copy) == repr(trigger)
     assert copy.get_next_fire_time(None, now) == trigger.get_next_fire_time(None, now)
+
+
+def test_fire_times_made_natively_keep_fold_microseconds_and_the_zone_object():
+    # Across the autumn change the wall clock repeats 02:00-03:00: the second pass
+    # has fold=1. Every fire time must be the instant start + k * interval, in the
+    # trigger's own tzinfo object.
+    start = datetime(2026, 10, 25, 1, 40, 0, 123456, tzinfo=BERLIN)
+    trigger = IntervalTrigger(minutes=20, start_date=start, timezone=BERLIN)
+    fire_times = chain(trigger, start, 9)
+    utc_start = start.astimezone(timezone.utc)
+    for index, fire_time in enumerate(fire_times):
+        expected = (utc_start + index * timedelta(minutes=20)).astimezone(BERLIN)
+        assert fire_time.tzinfo is BERLIN
+        assert (fire_time.replace(tzinfo=None), fire_time.fold) == (expected.replace(tzinfo=None), expected.fold)
+        assert fire_time.microsecond == 123456
+    assert [fire_time.fold for fire_time in fire_times] == [0, 0, 0, 0, 1, 1, 1, 0, 0]
+    assert type(fire_times[0]) is datetime
