@@ -8,6 +8,7 @@ every call through the Python code, so each test here runs the same calls both w
 and compares the jobs, the errors, the events and the log.
 """
 
+import inspect
 import logging
 import re
 import threading
@@ -414,3 +415,46 @@ def test_cron_triggers_of_one_expression_keep_their_own_fields():
     assert first.get_next_fire_time(None, now) == datetime(2030, 1, 1, 3, 0, tzinfo=UTC)
     assert second.get_next_fire_time(None, now) == datetime(2030, 1, 1, 2, 30, tzinfo=UTC)
     assert str(second) == "cron[hour='*/2', minute='30']"
+
+
+def _scheduled_function():
+    def scheduled(a, b=2, *, c=3):
+        pass
+
+    return scheduled
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda f: setattr(f, "__defaults__", None), "have not been supplied: b"),
+        (lambda f: setattr(f, "__kwdefaults__", None), "keyword-only arguments have not been supplied in kwargs: c"),
+        (lambda f: setattr(f, "__code__", (lambda a, b, d: None).__code__), "have not been supplied: b"),
+        (lambda f: setattr(f, "__signature__", inspect.Signature()), r"longer than the target callable can handle \(allowed: 0"),
+    ],
+    ids=["defaults", "kwdefaults", "code", "signature"],
+)
+def test_a_function_changed_after_a_passing_check_is_checked_again(native, change, message):
+    scheduler = started(native)
+    try:
+        func = _scheduled_function()
+        for _ in range(2):  # the second time, the answer is a remembered one
+            scheduler.add_job(func, "interval", seconds=5, args=(1,))
+        change(func)
+        with pytest.raises(ValueError, match=message):
+            scheduler.add_job(func, "interval", seconds=5, args=(1,))
+        assert len(scheduler.get_jobs()) == 2
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_a_renamed_function_gets_a_reference_to_its_new_name(native):
+    scheduler = started(native)
+    try:
+        func = _scheduled_function()
+        func.__qualname__ = "renamed"
+        func.__module__ = "elsewhere"
+        assert scheduler.add_job(func, "interval", seconds=5, args=(1,)).func_ref == "elsewhere:renamed"
+        assert scheduler.add_job(func, "interval", seconds=5, args=(1,)).name == "renamed"
+    finally:
+        scheduler.shutdown(wait=False)

@@ -11,15 +11,16 @@
 //! validation, a replaced method or class. Everything it cannot decide cheaply is asked of the Python helper
 //! that the Python path would call.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
 
-use super::common::{new_instance, untrack};
+use super::callable_check::check_callable_args;
+use super::common::{self, new_instance, untrack};
 use super::cron::PyCronTrigger;
 use super::due_runs::{ask_next_fire_time, is_aware, trigger_result_utc};
+use super::function_fields;
 use super::interval::PyIntervalTrigger;
 use super::job_reports::report_job_added;
 use super::jobstores::{stored_id_key, PyMemoryJobStore};
@@ -114,10 +115,7 @@ const TENTATIVE_MESSAGE: &str = "Adding job tentatively -- it will be properly s
 /// A module global, looked up at each call (tests replace some). `name` is an
 /// interned string, so the lookup builds no string.
 fn global<'py>(globals: &Py<PyDict>, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
-    globals
-        .bind(name.py())
-        .get_item(name)?
-        .ok_or_else(|| pyo3::exceptions::PyNameError::new_err(format!("name '{name}' is not defined")))
+    common::module_global(globals.bind(name.py()), name)
 }
 
 /// An option as given: left to the scheduler's default, or a value `_modify` accepts
@@ -203,42 +201,6 @@ fn function_ref<'py>(module: &Bound<'py, PyString>, qualname: &Bound<'py, PyStri
     drop(guard);
     drop(old);
     Ok(value)
-}
-
-/// `check_callable_args(func, args, kwargs)` for a plain function, answered from the
-/// cache the Python function fills when the answer is there.
-fn check_callable_args(lib: &Library, func: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>, kwargs: &Bound<'_, PyDict>) -> PyResult<()> {
-    let py = func.py();
-    let cache = global(&lib.util_globals, intern!(py, "_callable_checks"))?;
-    if let Ok(cache) = cache.cast::<PyDict>() {
-        let names = PyTuple::new(py, kwargs.keys())?;
-        let key = PyTuple::new(
-            py,
-            [func.getattr(intern!(py, "__code__"))?, PyBool::new(py, false).to_owned().into_any(), args.len().into_pyobject(py)?.into_any(), names.into_any()],
-        )?;
-        if let Some(cached) = cache.get_item(&key)? {
-            let signature = func.getattr(intern!(py, "__dict__"))?.cast_into::<PyDict>()?.get_item(intern!(py, "__signature__"))?;
-            let parts = [
-                Some(func.getattr(intern!(py, "__defaults__"))?),
-                Some(func.getattr(intern!(py, "__kwdefaults__"))?),
-                signature,
-            ];
-            let (cached_parts, error) = cached.extract::<(Bound<'_, PyTuple>, Bound<'_, PyAny>)>()?;
-            let same = cached_parts.len() == 3
-                && cached_parts.iter().zip(parts.iter()).all(|(a, b)| match b {
-                    Some(b) => a.is(b),
-                    None => a.is_none(),
-                });
-            if same {
-                if error.is_none() {
-                    return Ok(());
-                }
-                return Err(PyValueError::new_err(error.unbind()));
-            }
-        }
-    }
-    global(&lib.util_globals, intern!(py, "check_callable_args"))?.call1((func, args, kwargs))?;
-    Ok(())
 }
 
 /// The scheduler's job defaults, when they are the three options with values `_modify`
@@ -461,10 +423,12 @@ pub fn add_job_natively<'py>(
     if !own_job_class {
         return Ok(None);
     }
-    let (Ok(qualname), Ok(module)) = (
-        func.getattr(intern!(py, "__qualname__"))?.cast_into_exact::<PyString>(),
-        func.getattr(intern!(py, "__module__"))?.cast_into_exact::<PyString>(),
-    ) else {
+    let fields = function_fields::places(py).and_then(|places| places.read(func));
+    let (qualname, module) = match &fields {
+        Some(fields) => (fields.qualname.clone(), fields.module.clone().unwrap_or_else(|| py.None().into_bound(py))),
+        None => (func.getattr(intern!(py, "__qualname__"))?, func.getattr(intern!(py, "__module__"))?),
+    };
+    let (Ok(qualname), Ok(module)) = (qualname.cast_into_exact::<PyString>(), module.cast_into_exact::<PyString>()) else {
         return Ok(None);
     };
     if !add_path_is_plain(scheduler, lib)? {
@@ -489,7 +453,7 @@ pub fn add_job_natively<'py>(
         Err(_) => PyDict::new(py),
     };
     let job_id = if id.is_truthy()? { id.clone() } else { global(&lib.job_globals, intern!(py, "_new_job_id"))?.call0()? };
-    check_callable_args(lib, func, &args, &kwargs)?;
+    check_callable_args(lib.util_globals.bind(py), func, fields.as_ref(), &args, &kwargs)?;
     let name = if name.is_none() { qualname.clone().into_any() } else { name.clone() };
 
     let job = new_instance(&job_class)?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDateTime, PyString, PyTzInfoAccess};
+use pyo3::types::{PyDateTime, PyDict, PyString, PyTzInfoAccess};
 
 use super::datetimes::OwnZone;
 use crate::time::Aware;
@@ -276,4 +276,10 @@ pub fn new_instance<'py>(class: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny
         }
     }
     class.call_method1(pyo3::intern!(py, "__new__"), (class,))
+}
+
+/// A module global from the module's namespace `globals`, raising `NameError` as
+/// Python code naming it would when it is gone.
+pub fn module_global<'py>(globals: &Bound<'py, PyDict>, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
+    globals.get_item(name)?.ok_or_else(|| pyo3::exceptions::PyNameError::new_err(format!("name '{name}' is not defined")))
 }

@@ -11,6 +11,7 @@
 mod add_job;
 mod asyncio_executor;
 mod calendarinterval;
+mod callable_check;
 mod combining;
 mod common;
 mod coroutine_run;
@@ -20,6 +21,7 @@ mod datetime_layout;
 mod datetimes;
 mod due_runs;
 mod executor;
+mod function_fields;
 mod gc_pause;
 mod interval;
 mod job_reports;
