@@ -357,9 +357,9 @@ fn untrack_library_trigger(lib: &Library, trigger: &Bound<'_, PyAny>) {
 fn with_store_lock<'py, T>(scheduler: &Bound<'py, PyAny>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     let py = scheduler.py();
     let lock = scheduler.getattr(intern!(py, "_jobstores_lock"))?;
-    lock.call_method0(intern!(py, "acquire"))?;
+    common::call_method(&lock, intern!(py, "acquire"), &[])?;
     let result = body();
-    let released = lock.call_method0(intern!(py, "release"));
+    let released = common::call_method(&lock, intern!(py, "release"), &[]);
     let value = result?;
     released?;
     Ok(value)

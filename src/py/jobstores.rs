@@ -34,7 +34,7 @@ fn store_error<'py>(py: Python<'py>, name: &str, job_id: &Bound<'py, PyAny>) -> 
 
 /// The index's key for a job id; `None` for an id that is not a string, which no
 /// stored job can have.
-pub(crate) fn job_key(id: &Bound<'_, PyAny>) -> Option<JobKey> {
+fn job_key(id: &Bound<'_, PyAny>) -> Option<JobKey> {
     let id = id.cast::<PyString>().ok()?;
     Some(JobKey::new(&id.to_cow().ok()?))
 }

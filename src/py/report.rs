@@ -7,7 +7,9 @@ use pyo3::intern;
 use super::slots::{job_attr, JobSlot};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
+
+use super::common::call_method;
 
 struct LibraryMethods {
     run_job_success: Py<PyAny>,
@@ -218,7 +220,7 @@ fn acquire_without_convoy(lock: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = lock.py();
     let acquire = intern!(py, "acquire");
     loop {
-        if lock.call_method1(acquire, (false,))?.is_truthy()? {
+        if call_method(lock, acquire, &[&PyBool::new(py, false).to_owned().into_any()])?.is_truthy()? {
             return Ok(());
         }
         py.detach(std::thread::yield_now);
@@ -230,7 +232,7 @@ fn acquire_without_convoy(lock: &Bound<'_, PyAny>) -> PyResult<()> {
 pub fn with_lock_without_convoy<T>(lock: &Bound<'_, PyAny>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     acquire_without_convoy(lock)?;
     let result = body();
-    lock.call_method0(intern!(lock.py(), "release"))?;
+    call_method(lock, intern!(lock.py(), "release"), &[])?;
     result
 }
 

@@ -13,6 +13,8 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
 
+use super::common::call_method;
+
 use super::slots::{job_attr, JobSlot};
 use super::zones;
 
@@ -116,7 +118,7 @@ pub(crate) fn logs_info(logger: &Bound<'_, PyAny>) -> PyResult<bool> {
             }
         }
     }
-    logger.call_method1(method, (INFO,))?.is_truthy()
+    call_method(logger, method, &[&INFO.into_pyobject(logger.py())?.into_any()])?.is_truthy()
 }
 
 fn now_utc_micros() -> i64 {

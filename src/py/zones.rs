@@ -146,7 +146,8 @@ struct StateEntry {
 }
 
 /// The datetimes read or made recently, in the order they came, with an index by
-/// address. A scheduler pass asks each due job's trigger about the same `now`,
+/// address; used only where datetimes cannot be read in place (see
+/// `datetime_layout`). A scheduler pass asks each due job's trigger about the same `now`,
 /// `add_job` reads back the times a trigger has just returned, and the pool's workers
 /// read the run times the previous pass made: with thousands of jobs firing together,
 /// that is thousands of datetimes, each decoded once instead of through a Python call
@@ -226,8 +227,10 @@ fn remember_state(dt: &Bound<'_, PyAny>, local: NaiveDateTime, fold: bool, tz: O
     drop(evicted);
 }
 
-/// Wall-clock fields, fold and tzinfo of a datetime, read from its pickled state
-/// (`__reduce_ex__(4)`): one call instead of an attribute lookup per field.
+/// Wall-clock fields, fold and tzinfo of a datetime: read in place where
+/// `datetime_layout` confirmed where they live, otherwise from its pickled state
+/// (`__reduce_ex__(4)`, one call instead of an attribute lookup per field), remembered
+/// for the next read of the same object.
 pub fn read_state<'py>(dt: &Bound<'py, PyAny>) -> PyResult<(NaiveDateTime, bool, Option<Bound<'py, PyAny>>)> {
     let layout = datetime_layout::layout(dt.py());
     if let Some(fields) = layout.and_then(|layout| layout.read(dt)) {
