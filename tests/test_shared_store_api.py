@@ -111,7 +111,11 @@ def test_max_instances_holds_across_processes(make_store):
             time.sleep(0.01)
         owner, other = (a, b) if _runs_slow(a) else (b, a)
         owner.pause()
-        time.sleep(3.5)
+        # The other process's run ends at the earliest 3 s from here (1.5 s for the
+        # first run, then its own); on a loaded machine it may take longer.
+        deadline = time.monotonic() + 15
+        while len(spans) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         a.shutdown()
         b.shutdown()
