@@ -291,6 +291,30 @@ def test_events_log_lines_and_wakeup(native, caplog):
     assert 'Added job "no_arguments" to job store "default"' in caplog.messages
 
 
+def test_listeners_of_other_events_leave_the_added_report_as_it_is(native, caplog):
+    scheduler = make_scheduler(native)
+    ran = threading.Event()
+    scheduler.add_listener(lambda event: ran.set(), EVENT_JOB_EXECUTED)
+    scheduler.start()
+    try:
+        with caplog.at_level(logging.INFO, logger="apscheduler.scheduler"):
+            scheduler.add_job(no_arguments, "date", run_date=datetime.now(UTC) + timedelta(seconds=0.1))
+            assert ran.wait(5), "a job added to a running scheduler must wake it up"
+            # A listener added later for every event hears of the next job added.
+            seen = []
+            scheduler.add_listener(lambda event: seen.append(event.code))
+            scheduler.add_job(no_arguments, "interval", seconds=60)
+            assert seen == [EVENT_JOB_ADDED]
+            # A _dispatch_event replaced on the instance sees every event.
+            dispatched = []
+            scheduler._dispatch_event = dispatched.append
+            scheduler.add_job(no_arguments, "interval", seconds=60, id="watched")
+            assert [(event.code, event.job_id) for event in dispatched] == [(EVENT_JOB_ADDED, "watched")]
+    finally:
+        scheduler.shutdown()
+    assert caplog.messages.count('Added job "no_arguments" to job store "default"') == 3
+
+
 def test_log_line_without_listeners(native, caplog):
     scheduler = started(native)
     try:

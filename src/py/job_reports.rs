@@ -7,26 +7,69 @@
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyList;
+use pyo3::types::{PyList, PyTuple};
 
-use super::report::is_library_method;
+use super::report::{are_library_methods, is_library_method};
 use super::run::logs_info;
 
 /// `STATE_RUNNING`.
 const STATE_RUNNING: i64 = 1;
-/// `EVENT_JOB_REMOVED`.
+/// `EVENT_JOB_ADDED` and `EVENT_JOB_REMOVED`.
+const EVENT_JOB_ADDED: i64 = 1 << 9;
 const EVENT_JOB_REMOVED: i64 = 1 << 10;
 /// The reference's log lines.
 const ADDED_MESSAGE: &str = "Added job \"%s\" to job store \"%s\"";
 const REMOVED_MESSAGE: &str = "Removed job %s";
 
-/// `BaseScheduler._job_added` and `_job_removed`.
-fn library_methods(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>)> {
-    static METHODS: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+/// `BaseScheduler`'s methods the reports depend on.
+struct LibraryMethods {
+    job_added: Py<PyAny>,
+    job_removed: Py<PyAny>,
+    dispatch_event: Py<PyAny>,
+    listened_codes: Py<PyAny>,
+}
+
+fn library_methods(py: Python<'_>) -> PyResult<&LibraryMethods> {
+    static METHODS: PyOnceLock<LibraryMethods> = PyOnceLock::new();
     METHODS.get_or_try_init(py, || -> PyResult<_> {
         let base = py.import("apscheduler.schedulers.base")?.getattr("BaseScheduler")?;
-        Ok((base.getattr("_job_added")?.unbind(), base.getattr("_job_removed")?.unbind()))
+        Ok(LibraryMethods {
+            job_added: base.getattr("_job_added")?.unbind(),
+            job_removed: base.getattr("_job_removed")?.unbind(),
+            dispatch_event: base.getattr("_dispatch_event")?.unbind(),
+            listened_codes: base.getattr("_listened_codes")?.unbind(),
+        })
     })
+}
+
+/// Whether some listener of `scheduler` may want events of `code`: `false` only when
+/// that is certain without running Python code, that is when no listener is registered,
+/// or when `_dispatch_event` and `_listened_codes` are the library's and every entry of
+/// the plain list of listeners has a machine-sized mask without `code`. The list is
+/// read with the GIL held, as `report::dispatch_events` reads it: the library changes
+/// it in one step each time.
+fn may_be_listened(scheduler: &Bound<'_, PyAny>, methods: &LibraryMethods, code: i64) -> PyResult<bool> {
+    let py = scheduler.py();
+    let listeners = scheduler.getattr(intern!(py, "_listeners"))?;
+    let Ok(listeners) = listeners.cast_exact::<PyList>() else { return Ok(true) };
+    if listeners.is_empty() {
+        return Ok(false);
+    }
+    let own = are_library_methods(
+        scheduler,
+        &[(intern!(py, "_dispatch_event"), &methods.dispatch_event), (intern!(py, "_listened_codes"), &methods.listened_codes)],
+    )?;
+    if !own {
+        return Ok(true);
+    }
+    for entry in listeners.iter() {
+        let Ok(pair) = entry.cast::<PyTuple>() else { return Ok(true) };
+        let Ok(mask) = pair.get_item(1).and_then(|mask| mask.extract::<i64>()) else { return Ok(true) };
+        if mask & code != 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The scheduler's logger, when it logs at INFO level.
@@ -63,9 +106,9 @@ fn report_added<'py>(
     entries: impl Fn() -> PyResult<Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>>,
 ) -> PyResult<()> {
     let py = scheduler.py();
-    let own_method = is_library_method(scheduler, intern!(py, "_job_added"), &library_methods(py)?.0)?;
-    let listeners = scheduler.getattr(intern!(py, "_listeners"))?;
-    if !own_method || !listeners.cast::<PyList>().is_ok_and(|list| list.is_empty()) {
+    let methods = library_methods(py)?;
+    let own_method = is_library_method(scheduler, intern!(py, "_job_added"), &methods.job_added)?;
+    if !own_method || may_be_listened(scheduler, methods, EVENT_JOB_ADDED)? {
         let listened = scheduler.call_method0(intern!(py, "_listened_codes"))?;
         for (job, jobstore) in entries()? {
             scheduler.call_method1(intern!(py, "_job_added"), (job, jobstore, &listened))?;
@@ -91,7 +134,7 @@ pub fn report_jobs_removed<'py>(scheduler: &Bound<'py, PyAny>, removed: &Bound<'
     if removed.is_empty() {
         return Ok(());
     }
-    let own_method = is_library_method(scheduler, intern!(py, "_job_removed"), &library_methods(py)?.1)?;
+    let own_method = is_library_method(scheduler, intern!(py, "_job_removed"), &library_methods(py)?.job_removed)?;
     let listened_for_removal = listened.extract::<i64>().map_or(true, |codes| codes & EVENT_JOB_REMOVED != 0);
     if !own_method || listened_for_removal {
         for entry in removed.iter() {
