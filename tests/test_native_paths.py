@@ -594,3 +594,28 @@ def test_an_executed_event_has_the_attributes_of_the_python_path(native):
     assert by_id["first"].retval == 41 and by_id["second"].retval == 42
     assert by_id["first"].code == EVENT_JOB_EXECUTED and by_id["first"].exception is None
     assert by_id["first"].scheduled_run_time == now and by_id["first"].jobstore == "default"
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["native", "python"])
+def test_listeners_of_errors_alone_hear_of_errors_and_a_replaced_dispatch_of_everything(native):
+    store = MemoryJobStore() if native else PythonPathStore()
+    executor = ThreadPoolExecutor(2) if native else PythonPathExecutor(2)
+    scheduler = BackgroundScheduler(jobstores={"default": store}, executors={"default": executor}, timezone=UTC)
+    errors = []
+    scheduler.add_listener(lambda event: errors.append(event.job_id), EVENT_JOB_ERROR)
+    scheduler.start()
+    try:
+        soon = datetime.now(UTC) + timedelta(milliseconds=50)
+        scheduler.add_job(answer, "date", run_date=soon, args=[1], id="ok")
+        scheduler.add_job(fail, "date", run_date=soon, id="fails")
+        wait_for(lambda: errors == ["fails"] and not scheduler.get_jobs())
+        # Once _dispatch_event is replaced on the instance, every event reaches it.
+        dispatched = []
+        scheduler._dispatch_event = dispatched.append
+        scheduler.add_job(answer, "date", run_date=datetime.now(UTC) + timedelta(milliseconds=50), args=[2], id="watched")
+        wait_for(lambda: any(event.code == EVENT_JOB_EXECUTED for event in dispatched))
+    finally:
+        scheduler.shutdown()
+    executed = [event for event in dispatched if event.code == EVENT_JOB_EXECUTED]
+    assert [(event.job_id, event.retval) for event in executed] == [("watched", 2)]
+    assert errors == ["fails"]

@@ -70,14 +70,14 @@ impl WorkItem {
         }
     }
 
-    /// `_run_job_success(job.id, events)` for a native run. When no listener is
-    /// registered (and the report methods are the library's), the events of runs that
+    /// `_run_job_success(job.id, events)` for a native run. When no listener wants
+    /// them (and the report methods are the library's), the events of runs that
     /// returned would reach nobody, and are not built.
     fn report_native<'py>(&self, py: Python<'py>, jobstore_alias: &Bound<'py, PyAny>, events: Vec<RunEvent<'py>>) -> PyResult<()> {
         let job_id = job_attr(self.job.bind(py), JobSlot::Id)?;
         let mut reporter = Reporter::new(self.executor.bind(py))?;
         let only_executed = events.iter().all(|event| matches!(event, RunEvent::Executed { .. }));
-        let events = if only_executed && reporter.is_quiet()? {
+        let events = if only_executed && reporter.executed_unheard()? {
             PyList::empty(py)
         } else {
             build_events(py, &job_id, jobstore_alias, events)?

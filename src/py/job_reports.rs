@@ -7,9 +7,9 @@
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::PyList;
 
-use super::report::{are_library_methods, is_library_method};
+use super::report::{are_library_methods, is_library_method, listeners_may_want};
 use super::run::logs_info;
 
 /// `STATE_RUNNING`.
@@ -42,34 +42,15 @@ fn library_methods(py: Python<'_>) -> PyResult<&LibraryMethods> {
     })
 }
 
-/// Whether some listener of `scheduler` may want events of `code`: `false` only when
-/// that is certain without running Python code, that is when no listener is registered,
-/// or when `_dispatch_event` and `_listened_codes` are the library's and every entry of
-/// the plain list of listeners has a machine-sized mask without `code`. The list is
-/// read with the GIL held, as `report::dispatch_events` reads it: the library changes
-/// it in one step each time.
+/// Whether some listener of `scheduler` may want events of `code`, as its library
+/// `_listened_codes()` would tell (see `report::listeners_may_want`).
 fn may_be_listened(scheduler: &Bound<'_, PyAny>, methods: &LibraryMethods, code: i64) -> PyResult<bool> {
     let py = scheduler.py();
-    let listeners = scheduler.getattr(intern!(py, "_listeners"))?;
-    let Ok(listeners) = listeners.cast_exact::<PyList>() else { return Ok(true) };
-    if listeners.is_empty() {
-        return Ok(false);
-    }
     let own = are_library_methods(
         scheduler,
         &[(intern!(py, "_dispatch_event"), &methods.dispatch_event), (intern!(py, "_listened_codes"), &methods.listened_codes)],
     )?;
-    if !own {
-        return Ok(true);
-    }
-    for entry in listeners.iter() {
-        let Ok(pair) = entry.cast::<PyTuple>() else { return Ok(true) };
-        let Ok(mask) = pair.get_item(1).and_then(|mask| mask.extract::<i64>()) else { return Ok(true) };
-        if mask & code != 0 {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    Ok(!own || listeners_may_want(scheduler, code)?)
 }
 
 /// The scheduler's logger, when it logs at INFO level.

@@ -127,6 +127,17 @@ impl<'py> Reporter<'py> {
         Ok(listeners.cast::<PyList>().is_ok_and(|list| list.is_empty()))
     }
 
+    /// Whether the events of runs that returned would reach nobody: the report methods
+    /// are the library's and no listener wants `EVENT_JOB_EXECUTED` (an error listener,
+    /// say, is all there is). Then they need not be built.
+    pub fn executed_unheard(&mut self) -> PyResult<bool> {
+        let checked = self.checked()?;
+        if !(checked.own_success && checked.own_dispatch) {
+            return Ok(false);
+        }
+        Ok(!listeners_may_want(&checked.scheduler, EVENT_JOB_EXECUTED)?)
+    }
+
     /// `_release_instance(job_id)` for each job of a quiet batch (see `is_quiet`).
     pub fn release_all(&self, job_ids: &[Bound<'py, PyAny>]) -> PyResult<()> {
         let executor = &self.executor;
@@ -234,6 +245,28 @@ pub fn with_lock_without_convoy<T>(lock: &Bound<'_, PyAny>, body: impl FnOnce() 
     let result = body();
     call_method(lock, intern!(lock.py(), "release"), &[])?;
     result
+}
+
+/// `EVENT_JOB_EXECUTED`.
+const EVENT_JOB_EXECUTED: i64 = 1 << 12;
+
+/// Whether some listener of `scheduler` may want events of `code`: `false` only when
+/// that is certain without running Python code, that is when no listener is
+/// registered, or when every entry of the plain list of listeners is a `(callback,
+/// mask)` tuple with a machine-sized mask without `code`. The list is read with the
+/// GIL held, as `dispatch_events` reads it. Whether the scheduler's methods that use
+/// the list are the library's is for the caller to check.
+pub(crate) fn listeners_may_want(scheduler: &Bound<'_, PyAny>, code: i64) -> PyResult<bool> {
+    let listeners = scheduler.getattr(intern!(scheduler.py(), "_listeners"))?;
+    let Ok(listeners) = listeners.cast_exact::<PyList>() else { return Ok(true) };
+    for entry in listeners.iter() {
+        let Ok(pair) = entry.cast::<PyTuple>() else { return Ok(true) };
+        let Ok(mask) = pair.get_item(1).and_then(|mask| mask.extract::<i64>()) else { return Ok(true) };
+        if mask & code != 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// `BaseScheduler._dispatch_event` for each event: every listener whose mask has the
