@@ -40,6 +40,10 @@ SCENARIOS = {
         10000, 2000,
         "add_job(noop, 'cron', minute='*/5') to a started, paused BackgroundScheduler",
     ),
+    "add_interval_error_listener": (
+        20000, 5000,
+        "add_interval with a listener for EVENT_JOB_ERROR registered (a common setup)",
+    ),
     "start_pending": (
         50000, 10000,
         "start() of a BackgroundScheduler holding N pending interval jobs (added before start)",
@@ -62,6 +66,10 @@ SCENARIOS = {
         2000, 500,
         "N interval jobs (seconds=1, same start_date) firing together for 5 s "
         "(3 s with --quick); start lateness and process CPU time per run",
+    ),
+    "fanout_error_listener": (
+        2000, 500,
+        "interval_fanout with a listener for EVENT_JOB_ERROR registered",
     ),
     "memory_rss": (
         50000, 10000,
@@ -178,8 +186,16 @@ def _add_rate(add, count):
 # ---------------------------------------------------------------------------
 
 
-def _timed_adds(size, kind, trigger_args):
+def _listen_for_errors(scheduler):
+    from apscheduler.events import EVENT_JOB_ERROR
+
+    scheduler.add_listener(lambda event: None, EVENT_JOB_ERROR)
+
+
+def _timed_adds(size, kind, trigger_args, error_listener=False):
     scheduler = _scheduler()
+    if error_listener:
+        _listen_for_errors(scheduler)
     scheduler.start(paused=True)
     add = scheduler.add_job
     for _ in range(200):  # warm-up: lazy imports, caches
@@ -202,6 +218,10 @@ def scenario_add_interval(size):
 
 def scenario_add_cron(size):
     return _timed_adds(size, "cron", {"minute": "*/5"})
+
+
+def scenario_add_interval_error_listener(size):
+    return _timed_adds(size, "interval", {"seconds": 5}, error_listener=True)
 
 
 def scenario_start_pending(size):
@@ -326,12 +346,14 @@ def scenario_date_10ms(size, spacing=0.010, limit=10.0):
     return {"p50_ms": _percentile(ms, 50), "p99_ms": _percentile(ms, 99)}, details
 
 
-def scenario_interval_fanout(size, periods=None):
+def scenario_interval_fanout(size, periods=None, error_listener=False):
     from apscheduler.triggers.interval import IntervalTrigger
 
     if periods is None:
         periods = 5 if size >= 1000 else 3
     scheduler = _scheduler()
+    if error_listener:
+        _listen_for_errors(scheduler)
     starts = []
 
     def record():
@@ -367,6 +389,10 @@ def scenario_interval_fanout(size, periods=None):
         "p99_ms": _percentile(lateness, 99),
         "cpu_us_per_run": (cpu1 - cpu0) / runs * 1e6,
     }, details
+
+
+def scenario_fanout_error_listener(size):
+    return scenario_interval_fanout(size, error_listener=True)
 
 
 def _memory(size, tracing):
