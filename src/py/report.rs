@@ -4,12 +4,12 @@
 //! overrides one (a plug-in, a test) gets its own method called instead.
 
 use pyo3::intern;
-use super::slots::{job_attr, JobSlot};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
 
 use super::common::call_method;
+use super::slots::{job_attr, JobSlot};
 
 struct LibraryMethods {
     run_job_success: Py<PyAny>,

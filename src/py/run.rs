@@ -14,7 +14,6 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
 
 use super::common::call_method;
-
 use super::slots::{job_attr, JobSlot};
 use super::zones;
 
