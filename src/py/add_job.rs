@@ -176,7 +176,7 @@ fn add_path_is_plain(scheduler: &Bound<'_, PyAny>, lib: &Library) -> PyResult<bo
 fn function_ref<'py>(module: &Bound<'py, PyString>, qualname: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
     type RefKey = (usize, usize);
     /// (module, qualified name) addresses, the two strings, and the reference text.
-    /// (Its lock follows the rule of `zones::RECENT_STATES`.)
+    /// (Its lock follows the rule of `zones::RECENT_ZONES`.)
     type RefCache = parking_lot::Mutex<Vec<(RefKey, Py<PyString>, Py<PyString>, Py<PyAny>)>>;
     static REFS: PyOnceLock<RefCache> = PyOnceLock::new();
     let py = module.py();
@@ -357,9 +357,9 @@ fn untrack_library_trigger(lib: &Library, trigger: &Bound<'_, PyAny>) {
 fn with_store_lock<'py, T>(scheduler: &Bound<'py, PyAny>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     let py = scheduler.py();
     let lock = scheduler.getattr(intern!(py, "_jobstores_lock"))?;
-    common::call_method(&lock, intern!(py, "acquire"), &[])?;
+    common::call_method(&lock, intern!(py, "acquire"), None)?;
     let result = body();
-    let released = common::call_method(&lock, intern!(py, "release"), &[]);
+    let released = common::call_method(&lock, intern!(py, "release"), None);
     let value = result?;
     released?;
     Ok(value)
@@ -525,7 +525,7 @@ fn store_job<'py>(
         let key = match known_utc {
             Some(utc) => RunKey::At(utc),
             None => {
-                let next_run_time = job.getattr(intern!(py, "next_run_time"))?;
+                let next_run_time = job_attr(job, JobSlot::NextRunTime)?;
                 if next_run_time.is_none() {
                     RunKey::Paused
                 } else {

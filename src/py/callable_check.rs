@@ -29,7 +29,7 @@ struct Passed {
     positional: usize,
 }
 
-/// The calls that passed lately. (Its lock follows the rule of `zones::RECENT_STATES`:
+/// The calls that passed lately. (Its lock follows the rule of `zones::RECENT_ZONES`:
 /// taken with the GIL held, let go before any object is released.)
 static PASSED: Mutex<Vec<Passed>> = Mutex::new(Vec::new());
 const PASSED_KEPT: usize = 32;

@@ -284,24 +284,21 @@ pub fn module_global<'py>(globals: &Bound<'py, PyDict>, name: &Bound<'py, PyStri
     globals.get_item(name)?.ok_or_else(|| pyo3::exceptions::PyNameError::new_err(format!("name '{name}' is not defined")))
 }
 
-/// `obj.name()`, `obj.name(arg)` or `obj.name(a, b)`, without making a bound method
-/// object. Under the stable ABI, PyO3's `call_method` looks the method up as an
-/// attribute, which creates a bound method, and calls that; the C API's
-/// `PyObject_CallMethodObjArgs` finds the function and calls it with `obj` first. For
-/// the lock and logger calls made per job, the bound method was a fifth of the cost.
-pub fn call_method<'py>(obj: &Bound<'py, PyAny>, name: &Bound<'py, PyString>, args: &[&Bound<'py, PyAny>]) -> PyResult<Bound<'py, PyAny>> {
-    let py = obj.py();
+/// `obj.name()` or `obj.name(arg)`, without making a bound method object. Under the
+/// stable ABI, PyO3's `call_method` looks the method up as an attribute, which creates
+/// a bound method, and calls that; the C API's `PyObject_CallMethodObjArgs` finds the
+/// function and calls it with `obj` first. For the lock and logger calls made per job,
+/// the bound method was a fifth of the cost.
+pub fn call_method<'py>(obj: &Bound<'py, PyAny>, name: &Bound<'py, PyString>, arg: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
     let (o, n) = (obj.as_ptr(), name.as_ptr());
-    let null = std::ptr::null_mut::<pyo3::ffi::PyObject>();
+    let end = std::ptr::null_mut::<pyo3::ffi::PyObject>();
     // SAFETY: every pointer is a live object borrowed for the call, the argument list
     // ends with NULL as the function requires, and the GIL is held.
     unsafe {
-        let result = match *args {
-            [] => pyo3::ffi::PyObject_CallMethodObjArgs(o, n, null),
-            [a] => pyo3::ffi::PyObject_CallMethodObjArgs(o, n, a.as_ptr(), null),
-            [a, b] => pyo3::ffi::PyObject_CallMethodObjArgs(o, n, a.as_ptr(), b.as_ptr(), null),
-            _ => return obj.call_method1(name, pyo3::types::PyTuple::new(py, args)?),
+        let result = match arg {
+            None => pyo3::ffi::PyObject_CallMethodObjArgs(o, n, end),
+            Some(arg) => pyo3::ffi::PyObject_CallMethodObjArgs(o, n, arg.as_ptr(), end),
         };
-        Bound::from_owned_ptr_or_err(py, result)
+        Bound::from_owned_ptr_or_err(obj.py(), result)
     }
 }

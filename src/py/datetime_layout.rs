@@ -22,6 +22,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
 
+use super::slots::{fields_holding, read_slot};
 use crate::time::civil;
 
 /// `DateTime_FromDateAndTimeAndFold(year, month, day, hour, minute, second, usecond,
@@ -87,9 +88,11 @@ impl Layout {
         };
         let data: [u8; 10] = std::array::from_fn(|index| byte(self.data + index));
         let local = naive_from_state(&data)?;
+        // A naive datetime is allocated without the tzinfo field: it is read only when
+        // the datetime has one.
         let tzinfo = if byte(self.has_tzinfo) != 0 {
-            // SAFETY: as above; a datetime with a tzinfo holds a strong reference to it.
-            let pointer = unsafe { *dt.as_ptr().cast::<u8>().add(self.tzinfo).cast::<*mut ffi::PyObject>() };
+            let pointer = read_slot(dt, self.tzinfo);
+            // SAFETY: a datetime with a tzinfo holds a strong reference to it.
             (!pointer.is_null()).then(|| unsafe { Bound::from_borrowed_ptr(dt.py(), pointer) })
         } else {
             None
@@ -163,15 +166,7 @@ fn find_layout(py: Python<'_>) -> PyResult<Option<Layout>> {
     let matches: Vec<usize> = (1..size.saturating_sub(10)).filter(|&offset| (0..10).all(|index| bytes(&probe, offset + index) == expected[index])).collect();
     let [data] = matches[..] else { return Ok(None) };
     let (has_tzinfo, fold) = (data - 1, data + 10);
-    let pointer_size = std::mem::size_of::<*mut ffi::PyObject>();
-    let tzinfo_offsets: Vec<usize> = (0..=size.saturating_sub(pointer_size))
-        .step_by(pointer_size)
-        .filter(|&offset| {
-            // SAFETY: as above, an aligned pointer-sized read within the object.
-            unsafe { *probe.as_ptr().cast::<u8>().add(offset).cast::<*mut ffi::PyObject>() == utc.as_ptr() }
-        })
-        .collect();
-    let [tzinfo] = tzinfo_offsets[..] else { return Ok(None) };
+    let [tzinfo] = fields_holding(&probe, size, &utc)[..] else { return Ok(None) };
     if bytes(&probe, has_tzinfo) != 1 || bytes(&probe, fold) != 1 || tzinfo < fold {
         return Ok(None);
     }

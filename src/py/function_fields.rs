@@ -9,10 +9,11 @@
 //! each attribute and looking for the marker's address, as `slots` does for `Job`.
 //! From then on they are read directly, for objects of exactly the function type.
 
-use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
+
+use super::slots::{fields_holding, read_slot};
 
 /// Offsets of a function object's fields, in the order of `NAMES`.
 pub struct FunctionPlaces {
@@ -61,13 +62,10 @@ impl FunctionPlaces {
             return None;
         }
         let field = |index: usize| -> Option<Bound<'py, PyAny>> {
-            // SAFETY: `func` is a live function object, whose layout the probe found;
-            // each offset is a pointer field within its basic size, NULL or a strong
-            // reference, which the returned `Bound` takes a reference of its own to.
-            unsafe {
-                let pointer = *func.as_ptr().cast::<u8>().add(self.offsets[index]).cast::<*mut ffi::PyObject>();
-                (!pointer.is_null()).then(|| Bound::from_borrowed_ptr(func.py(), pointer))
-            }
+            let pointer = read_slot(func, self.offsets[index]);
+            // SAFETY: a set field of a live function holds a strong reference, which the
+            // returned `Bound` takes a reference of its own to.
+            (!pointer.is_null()).then(|| unsafe { Bound::from_borrowed_ptr(func.py(), pointer) })
         };
         Some(FunctionFields {
             code: field(0)?,
@@ -94,18 +92,10 @@ fn find(py: Python<'_>) -> PyResult<Option<FunctionPlaces>> {
         pyo3::types::PyString::new(py, "probe.qualname").into_any(),
         py.import("builtins")?.getattr("object")?.call0()?,
     ];
-    let pointer_size = std::mem::size_of::<*mut ffi::PyObject>();
     let mut offsets = [0usize; 6];
     for ((name, marker), offset) in NAMES.iter().zip(&markers).zip(offsets.iter_mut()) {
         probe.setattr(*name, marker)?;
-        let found: Vec<usize> = (0..=size.saturating_sub(pointer_size))
-            .step_by(pointer_size)
-            .filter(|&at| {
-                // SAFETY: an aligned pointer-sized read within the object's basic size.
-                unsafe { *probe.as_ptr().cast::<u8>().add(at).cast::<*mut ffi::PyObject>() == marker.as_ptr() }
-            })
-            .collect();
-        let [at] = found[..] else { return Ok(None) };
+        let [at] = fields_holding(&probe, size, marker)[..] else { return Ok(None) };
         *offset = at;
     }
     let places = FunctionPlaces { class: class.unbind(), offsets };

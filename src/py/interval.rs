@@ -108,7 +108,7 @@ fn whole_interval<'py>(py: Python<'py>, globals: &Bound<'py, PyDict>, parts: [&B
 /// Intervals built lately, by length in seconds, with their `total_seconds()`: a
 /// program creates many triggers with the same few intervals, and `timedelta` and
 /// `float` values are immutable, so the triggers share them. (Its lock follows the
-/// rule of `zones::RECENT_STATES`.)
+/// rule of `zones::RECENT_ZONES`.)
 type RecentIntervals = Vec<(i64, Py<PyAny>, Py<PyAny>)>;
 static RECENT_INTERVALS: parking_lot::Mutex<RecentIntervals> = parking_lot::Mutex::new(Vec::new());
 const RECENT_INTERVALS_KEPT: usize = 32;

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyList;
 
-use super::report::{are_library_methods, is_library_method, listeners_may_want};
+use super::report::{self, are_library_methods, is_library_method, listeners_may_want};
 use super::run::logs_info;
 
 /// `STATE_RUNNING`.
@@ -25,7 +25,6 @@ const REMOVED_MESSAGE: &str = "Removed job %s";
 struct LibraryMethods {
     job_added: Py<PyAny>,
     job_removed: Py<PyAny>,
-    dispatch_event: Py<PyAny>,
     listened_codes: Py<PyAny>,
 }
 
@@ -36,7 +35,6 @@ fn library_methods(py: Python<'_>) -> PyResult<&LibraryMethods> {
         Ok(LibraryMethods {
             job_added: base.getattr("_job_added")?.unbind(),
             job_removed: base.getattr("_job_removed")?.unbind(),
-            dispatch_event: base.getattr("_dispatch_event")?.unbind(),
             listened_codes: base.getattr("_listened_codes")?.unbind(),
         })
     })
@@ -46,9 +44,10 @@ fn library_methods(py: Python<'_>) -> PyResult<&LibraryMethods> {
 /// `_listened_codes()` would tell (see `report::listeners_may_want`).
 fn may_be_listened(scheduler: &Bound<'_, PyAny>, methods: &LibraryMethods, code: i64) -> PyResult<bool> {
     let py = scheduler.py();
+    let dispatch_event = &report::library_methods(py)?.dispatch_event;
     let own = are_library_methods(
         scheduler,
-        &[(intern!(py, "_dispatch_event"), &methods.dispatch_event), (intern!(py, "_listened_codes"), &methods.listened_codes)],
+        &[(intern!(py, "_dispatch_event"), dispatch_event), (intern!(py, "_listened_codes"), &methods.listened_codes)],
     )?;
     Ok(!own || listeners_may_want(scheduler, code)?)
 }

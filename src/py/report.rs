@@ -11,13 +11,14 @@ use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
 use super::common::call_method;
 use super::slots::{job_attr, JobSlot};
 
-struct LibraryMethods {
+/// The library's methods that a worker's report depends on.
+pub(crate) struct LibraryMethods {
     run_job_success: Py<PyAny>,
     release_instance: Py<PyAny>,
-    dispatch_event: Py<PyAny>,
+    pub(crate) dispatch_event: Py<PyAny>,
 }
 
-fn library_methods(py: Python<'_>) -> PyResult<&LibraryMethods> {
+pub(crate) fn library_methods(py: Python<'_>) -> PyResult<&LibraryMethods> {
     static METHODS: PyOnceLock<LibraryMethods> = PyOnceLock::new();
     METHODS.get_or_try_init(py, || {
         let executor = py.import("apscheduler.executors.base")?.getattr("BaseExecutor")?;
@@ -231,7 +232,7 @@ fn acquire_without_convoy(lock: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = lock.py();
     let acquire = intern!(py, "acquire");
     loop {
-        if call_method(lock, acquire, &[&PyBool::new(py, false).to_owned().into_any()])?.is_truthy()? {
+        if call_method(lock, acquire, Some(&PyBool::new(py, false).to_owned().into_any()))?.is_truthy()? {
             return Ok(());
         }
         py.detach(std::thread::yield_now);
@@ -243,7 +244,7 @@ fn acquire_without_convoy(lock: &Bound<'_, PyAny>) -> PyResult<()> {
 pub fn with_lock_without_convoy<T>(lock: &Bound<'_, PyAny>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     acquire_without_convoy(lock)?;
     let result = body();
-    call_method(lock, intern!(lock.py(), "release"), &[])?;
+    call_method(lock, intern!(lock.py(), "release"), None)?;
     result
 }
 

@@ -117,7 +117,7 @@ pub(crate) fn logs_info(logger: &Bound<'_, PyAny>) -> PyResult<bool> {
             }
         }
     }
-    call_method(logger, method, &[&INFO.into_pyobject(logger.py())?.into_any()])?.is_truthy()
+    call_method(logger, method, Some(&INFO.into_pyobject(logger.py())?.into_any()))?.is_truthy()
 }
 
 fn now_utc_micros() -> i64 {

@@ -30,7 +30,7 @@ impl SlotPlaces {
         let mut offsets = Vec::with_capacity(names.len());
         for name in names {
             probe.setattr(*name, &marker)?;
-            let found: Vec<usize> = pointer_offsets(size).filter(|&offset| read_slot(&probe, offset) == marker.as_ptr()).collect();
+            let found = fields_holding(&probe, size, &marker);
             probe.delattr(*name)?;
             match found[..] {
                 [offset] if read_slot(&probe, offset).is_null() => offsets.push(offset),
@@ -174,10 +174,19 @@ fn pointer_offsets(size: usize) -> impl Iterator<Item = usize> {
     (std::mem::size_of::<pyo3::ffi::PyObject>()..size.saturating_sub(word - 1)).step_by(word)
 }
 
-fn read_slot(object: &Bound<'_, PyAny>, offset: usize) -> *mut pyo3::ffi::PyObject {
-    // SAFETY: `offset` is word-aligned and lies inside the instance size of `object`'s
-    // class (checked by the callers: `find` probes an instance of the class, `are_set`
-    // only reads objects of exactly that class). The GIL is held, so the object is alive
-    // and no thread writes the field meanwhile.
+/// The offsets of the pointer fields of `probe` (an instance `size` bytes long, or
+/// more) that point to `marker`: where a probe finds the field it has just set.
+pub(crate) fn fields_holding(probe: &Bound<'_, PyAny>, size: usize, marker: &Bound<'_, PyAny>) -> Vec<usize> {
+    pointer_offsets(size).filter(|&offset| read_slot(probe, offset) == marker.as_ptr()).collect()
+}
+
+/// The pointer field at `offset` of `object`, NULL or a borrowed reference.
+///
+/// The callers guarantee that `offset` was found by `fields_holding` on an instance of
+/// `object`'s exact class (so it is word-aligned and inside the instance), or at least
+/// inside `object`'s allocation. The GIL is held, so the object is alive and no thread
+/// writes the field meanwhile.
+pub(crate) fn read_slot(object: &Bound<'_, PyAny>, offset: usize) -> *mut pyo3::ffi::PyObject {
+    // SAFETY: as stated above, by the callers.
     unsafe { *(object.as_ptr().cast::<u8>().add(offset).cast::<*mut pyo3::ffi::PyObject>()) }
 }

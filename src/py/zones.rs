@@ -5,7 +5,6 @@
 //! asked through its Python methods, so every zone the reference accepts works.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, OnceLock};
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
@@ -89,13 +88,7 @@ pub fn new_datetime<'py>(
 ) -> PyResult<Bound<'py, PyDateTime>> {
     let value = match datetime_layout::layout(py) {
         Some(layout) => layout.make(py, local, tz, fold)?,
-        None => {
-            let value = new_datetime_from_state(py, local, tz, fold)?;
-            // Its fields are known: whoever reads it next (a worker checking a run
-            // time's lateness, say) needn't decode it.
-            remember_state(&value, local, fold, tz);
-            value
-        }
+        None => new_datetime_from_state(py, local, tz, fold)?,
     };
     // SAFETY: both ways make an instance of `datetime.datetime` itself.
     Ok(unsafe { value.cast_into_unchecked::<PyDateTime>() })
@@ -135,117 +128,15 @@ pub fn datetime_type(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
         .bind(py))
 }
 
-/// A datetime read recently, with what `read_state` found in it. Datetimes are
-/// immutable and the entry holds a reference to its object, so an object at the same
-/// address is the same datetime with the same fields.
-struct StateEntry {
-    dt: Py<PyAny>,
-    local: NaiveDateTime,
-    fold: bool,
-    tz: Option<Py<PyAny>>,
-}
-
-/// The datetimes read or made recently, in the order they came, with an index by
-/// address; used only where datetimes cannot be read in place (see
-/// `datetime_layout`). A scheduler pass asks each due job's trigger about the same `now`,
-/// `add_job` reads back the times a trigger has just returned, and the pool's workers
-/// read the run times the previous pass made: with thousands of jobs firing together,
-/// that is thousands of datetimes, each decoded once instead of through a Python call
-/// at every read.
-///
-/// Like the other small caches of the bindings (zones here, intervals, function
-/// references), its lock is only taken by a thread holding the GIL and let go before
-/// any Python code runs or any object is released: no thread can wait on it for the
-/// GIL, and a process forked (with the GIL held) finds it free.
-static RECENT_STATES: Mutex<RecentStates> =
-    Mutex::new(RecentStates { entries: Vec::new(), index: None, next: 0 });
-
-/// How many datetimes `RECENT_STATES` keeps (the oldest make room for new ones).
-const RECENT_STATES_KEPT: usize = 4096;
-
-struct RecentStates {
-    entries: Vec<Option<StateEntry>>,
-    /// Where each entry's datetime is in `entries`, by its address.
-    index: Option<HashMap<usize, usize, BuildHasherDefault<AddressHasher>>>,
-    next: usize,
-}
-
-/// Hashes an object's address: addresses are spread enough once their low bits
-/// (always zero by alignment) are mixed in.
-#[derive(Default)]
-struct AddressHasher(u64);
-
-impl Hasher for AddressHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-
-    fn write_usize(&mut self, address: usize) {
-        self.0 = (address as u64 >> 4).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-fn recent_state<'py>(dt: &Bound<'py, PyAny>) -> Option<(NaiveDateTime, bool, Option<Bound<'py, PyAny>>)> {
-    let py = dt.py();
-    let recent = RECENT_STATES.lock();
-    let slot = *recent.index.as_ref()?.get(&(dt.as_ptr() as usize))?;
-    let entry = recent.entries.get(slot)?.as_ref().filter(|entry| entry.dt.is(dt))?;
-    Some((entry.local, entry.fold, entry.tz.as_ref().map(|tz| tz.bind(py).clone())))
-}
-
-fn remember_state(dt: &Bound<'_, PyAny>, local: NaiveDateTime, fold: bool, tz: Option<&Bound<'_, PyAny>>) {
-    let address = dt.as_ptr() as usize;
-    let entry = StateEntry { dt: dt.clone().unbind(), local, fold, tz: tz.map(|tz| tz.clone().unbind()) };
-    let evicted = {
-        let mut recent = RECENT_STATES.lock();
-        let RecentStates { entries, index, next } = &mut *recent;
-        let index = index.get_or_insert_with(Default::default);
-        if index.contains_key(&address) {
-            // Already remembered (the entry holds the object, so it is this one).
-            None
-        } else {
-            let slot = *next;
-            *next = (slot + 1) % RECENT_STATES_KEPT;
-            if entries.len() <= slot {
-                entries.push(None);
-            }
-            let evicted = entries[slot].replace(entry);
-            if let Some(old) = &evicted {
-                index.remove(&(old.dt.as_ptr() as usize));
-            }
-            index.insert(address, slot);
-            evicted
-        }
-    };
-    // Released after the lock: dropping the last reference to a tzinfo may run Python.
-    drop(evicted);
-}
-
 /// Wall-clock fields, fold and tzinfo of a datetime: read in place where
-/// `datetime_layout` confirmed where they live, otherwise from its pickled state
-/// (`__reduce_ex__(4)`, one call instead of an attribute lookup per field), remembered
-/// for the next read of the same object.
+/// `datetime_layout` confirmed where they live, otherwise (a subclass, an interpreter
+/// whose layout the probes could not confirm) from its pickled state
+/// (`__reduce_ex__(4)`, one call instead of an attribute lookup per field).
 pub fn read_state<'py>(dt: &Bound<'py, PyAny>) -> PyResult<(NaiveDateTime, bool, Option<Bound<'py, PyAny>>)> {
-    let layout = datetime_layout::layout(dt.py());
-    if let Some(fields) = layout.and_then(|layout| layout.read(dt)) {
-        return Ok(fields);
+    match datetime_layout::layout(dt.py()).and_then(|layout| layout.read(dt)) {
+        Some(fields) => Ok(fields),
+        None => read_state_uncached(dt),
     }
-    if let Some(state) = recent_state(dt) {
-        return Ok(state);
-    }
-    let state = read_state_uncached(dt)?;
-    // Only real datetimes (a subclass instance could be mutable), and only when they
-    // cannot be read in place.
-    if layout.is_none() && dt.is_exact_instance(datetime_type(dt.py())?) {
-        remember_state(dt, state.0, state.1, state.2.as_ref());
-    }
-    Ok(state)
 }
 
 fn read_state_uncached<'py>(dt: &Bound<'py, PyAny>) -> PyResult<(NaiveDateTime, bool, Option<Bound<'py, PyAny>>)> {
@@ -353,6 +244,11 @@ fn load_tzif(py: Python<'_>, key: &str, tzpath: &[String]) -> Option<Arc<TzifZon
 
 /// Zones resolved lately, with a reference to each tzinfo (so that its address is not
 /// reused): every trigger resolves its zone, and a program uses a few zones.
+///
+/// Like the other small caches of the bindings (intervals, function references, passed
+/// argument checks), its lock is only taken by a thread holding the GIL and let go
+/// before any Python code runs or any object is released: no thread can wait on it for
+/// the GIL, and a process forked (with the GIL held) finds it free.
 type RecentZones = Vec<(Py<PyAny>, AnyZone)>;
 static RECENT_ZONES: Mutex<RecentZones> = Mutex::new(Vec::new());
 const RECENT_ZONES_KEPT: usize = 16;
