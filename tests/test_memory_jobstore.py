@@ -1,14 +1,20 @@
 """MemoryJobStore: the reference's ordering and errors, checked against a plain model,
 and re-entrant calls from the job objects it holds."""
 
+import gc
 import random
+import threading
+import time
+import weakref
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from apscheduler.jobstores.base import BaseJobStore, ConflictingIdError, JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.triggers.date import DateTrigger
 
 BERLIN = ZoneInfo("Europe/Berlin")
 EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)
@@ -202,3 +208,103 @@ def test_library_made_and_other_ids_share_one_order():
     store.remove_job("f" * 32)
     assert store.lookup_job("f" * 32) is None
     assert store.lookup_job("F" * 32).id == "F" * 32
+
+
+# Stored jobs are out of the garbage collector's sight (every collection of the oldest
+# generation would walk them all); once the store lets one go, a reference cycle
+# through it must be collectable again.
+
+
+class _Owner:
+    """Something a job refers to that refers back to the job: a reference cycle."""
+
+
+def _job_in_a_cycle(scheduler, **trigger_args):
+    owner = _Owner()
+    job = scheduler.add_job(noop, kwargs={"owner": owner}, **trigger_args)
+    owner.job = job
+    return weakref.ref(owner), job
+
+
+def noop(**kwargs):
+    pass
+
+
+@pytest.fixture
+def started_scheduler():
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler()
+    scheduler.start(paused=True)
+    yield scheduler
+    scheduler.shutdown(wait=False)
+
+
+def test_stored_jobs_are_hidden_from_the_collector(started_scheduler):
+    job = started_scheduler.add_job(noop, "interval", seconds=60)
+    assert not gc.is_tracked(job)
+    assert not gc.is_tracked(started_scheduler.get_job(job.id))
+
+
+@pytest.mark.parametrize("release", ["remove_job", "remove_all_jobs", "replace", "store_removed"])
+def test_cycles_through_released_jobs_are_collected(started_scheduler, release):
+    owner, job = _job_in_a_cycle(started_scheduler, trigger="interval", seconds=60, id="cyclic")
+    if release == "remove_job":
+        started_scheduler.remove_job("cyclic")
+    elif release == "remove_all_jobs":
+        started_scheduler.remove_all_jobs()
+    elif release == "replace":
+        started_scheduler.add_job(noop, "interval", seconds=60, id="cyclic", replace_existing=True)
+    else:
+        started_scheduler.remove_jobstore("default")
+    assert gc.is_tracked(job)
+    del job
+    gc.collect()
+    assert owner() is None
+
+
+def test_cycles_through_a_freed_store_are_collected():
+    store = MemoryJobStore()
+    from apscheduler.job import Job
+
+    owner = _Owner()
+    job = Job(SimpleNamespace(timezone=timezone.utc), id="cyclic", func=noop, trigger=DateTrigger(EPOCH), kwargs={"owner": owner},
+              args=(), executor="default", misfire_grace_time=1, coalesce=True,
+              max_instances=1, name="cyclic", next_run_time=EPOCH)
+    owner.job = job
+    store.add_job(job)
+    assert not gc.is_tracked(job)
+    del store
+    assert gc.is_tracked(job)
+    owner = weakref.ref(owner)
+    del job
+    gc.collect()
+    assert owner() is None
+
+
+def test_updating_a_job_with_itself_keeps_it_hidden(started_scheduler):
+    job = started_scheduler.add_job(noop, "interval", seconds=60)
+    started_scheduler.modify_job(job.id, name="renamed")
+    assert not gc.is_tracked(job)
+
+
+def test_cycles_through_finished_jobs_are_collected():
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler()
+    done = threading.Event()
+    scheduler.add_listener(lambda event: done.set())
+    scheduler.start()
+    try:
+        owner, job = _job_in_a_cycle(scheduler, trigger="date")
+        assert done.wait(10)
+        deadline = time.monotonic() + 10
+        while scheduler.get_jobs() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not scheduler.get_jobs()
+        assert gc.is_tracked(job)
+        del job
+        gc.collect()
+        assert owner() is None
+    finally:
+        scheduler.shutdown()

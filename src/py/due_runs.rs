@@ -22,6 +22,7 @@ use super::gc_pause::GcPause;
 use super::interval::PyIntervalTrigger;
 use super::jobstores::PyMemoryJobStore;
 use super::slots::{job_attr, set_job_attr, JobSlot};
+use super::stored_jobs_gc;
 use super::zones;
 use crate::jobstore::{JobKey, RunKey};
 
@@ -227,7 +228,7 @@ impl<'py> Pass<'_, 'py> {
                 let taken = store.borrow().jobs.lock().remove(id);
                 match taken {
                     Ok(taken) => {
-                        drop(taken);
+                        stored_jobs_gc::release(py, taken);
                         removed.append(acyclic_tuple(py, [job_attr(&job, JobSlot::Id)?, (*jobstore_alias).clone()])?)?;
                         true
                     }

@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyList, PyString};
 
+use super::stored_jobs_gc;
 use super::zones;
 use crate::jobstore::{JobKey, OrderedJobs, RunKey, StoreError};
 
@@ -74,10 +75,21 @@ impl PyMemoryJobStore {
         match outcome {
             // A replaced job object is released here, after the lock.
             Ok(replaced) => {
-                drop(replaced);
+                stored_jobs_gc::hide(job);
+                if let Some(replaced) = replaced {
+                    self.release_replaced(job, replaced);
+                }
                 Ok(())
             }
             Err(_) => Err(store_error(py, "ConflictingIdError", &job.getattr("id")?)),
+        }
+    }
+
+    /// Lets go of the job object an update replaced, unless it is the very object stored
+    /// in its place.
+    fn release_replaced(&self, stored: &Bound<'_, PyAny>, replaced: Py<PyAny>) {
+        if !replaced.is(stored) {
+            stored_jobs_gc::release(stored.py(), replaced);
         }
     }
 
@@ -90,6 +102,22 @@ impl PyMemoryJobStore {
         // Only reference counts are taken under the lock; the list is built after.
         let jobs = pick(&self.jobs.lock());
         PyList::new(py, jobs)
+    }
+}
+
+impl Drop for PyMemoryJobStore {
+    fn drop(&mut self) {
+        let jobs = self.jobs.get_mut().take_all();
+        if jobs.is_empty() {
+            return;
+        }
+        // A store is freed by the interpreter, with the GIL held: attaching takes no
+        // lock and waits for nothing.
+        Python::attach(|py| {
+            for job in jobs {
+                stored_jobs_gc::release(py, job);
+            }
+        });
     }
 }
 
@@ -128,7 +156,10 @@ impl PyMemoryJobStore {
         let key = run_key(job)?;
         let added = self.jobs.lock().add(id, job.clone().unbind(), key);
         match added {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                stored_jobs_gc::hide(job);
+                Ok(())
+            }
             Err(_) => Err(store_error(job.py(), "ConflictingIdError", &job.getattr("id")?)),
         }
     }
@@ -140,7 +171,8 @@ impl PyMemoryJobStore {
         match replaced {
             // The replaced job object is released here, after the lock.
             Ok(old) => {
-                drop(old);
+                stored_jobs_gc::hide(job);
+                self.release_replaced(job, old);
                 Ok(())
             }
             Err(StoreError::Missing | StoreError::Conflict) => {
@@ -156,19 +188,21 @@ impl PyMemoryJobStore {
         };
         match removed {
             Some(job) => {
-                drop(job);
+                stored_jobs_gc::release(job_id.py(), job);
                 Ok(())
             }
             None => Err(store_error(job_id.py(), "JobLookupError", job_id)),
         }
     }
 
-    fn remove_all_jobs(&self) {
+    fn remove_all_jobs(&self, py: Python<'_>) {
         let jobs = self.jobs.lock().take_all();
-        drop(jobs);
+        for job in jobs {
+            stored_jobs_gc::release(py, job);
+        }
     }
 
-    fn shutdown(&self) {
-        self.remove_all_jobs();
+    fn shutdown(&self, py: Python<'_>) {
+        self.remove_all_jobs(py);
     }
 }

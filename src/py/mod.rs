@@ -29,6 +29,7 @@ mod jobstores;
 mod report;
 mod run;
 mod slots;
+mod stored_jobs_gc;
 mod timer;
 mod zones;
 
