@@ -482,3 +482,30 @@ def test_a_renamed_function_gets_a_reference_to_its_new_name(native):
         assert scheduler.add_job(func, "interval", seconds=5, args=(1,)).name == "renamed"
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_generated_ids_are_uuid4_hex_and_unique_across_batches(native):
+    import uuid
+
+    scheduler = started(native)
+    try:
+        ids = [scheduler.add_job(no_arguments, "interval", seconds=60).id for _ in range(700)]
+    finally:
+        scheduler.shutdown(wait=False)
+    assert len(set(ids)) == len(ids)
+    for job_id in ids:
+        parsed = uuid.UUID(hex=job_id)
+        assert (parsed.version, parsed.variant, parsed.hex) == (4, uuid.RFC_4122, job_id)
+
+
+def test_a_replaced_id_generator_is_called(native, monkeypatch):
+    import apscheduler.job
+
+    names = iter(["first", "second"])
+    monkeypatch.setattr(apscheduler.job, "_new_job_id", lambda: next(names))
+    scheduler = started(native)
+    try:
+        assert scheduler.add_job(no_arguments, "interval", seconds=60).id == "first"
+        assert scheduler.add_job(no_arguments, "interval", seconds=60).id == "second"
+    finally:
+        scheduler.shutdown(wait=False)

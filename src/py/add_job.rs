@@ -14,7 +14,7 @@
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyInt, PyIterator, PyList, PyString, PyTuple};
 
 use super::callable_check::check_callable_args;
 use super::common::{self, new_instance, untrack};
@@ -38,6 +38,8 @@ struct Library {
     job_class: Py<PyAny>,
     job_init: Py<PyAny>,
     plain_modify: Py<PyAny>,
+    /// `job._new_job_id`, whose steps the add path takes itself.
+    new_job_id: Py<PyAny>,
     base_trigger: Py<PyAny>,
     function_type: Py<PyAny>,
     undefined: Py<PyAny>,
@@ -90,6 +92,7 @@ fn library(py: Python<'_>) -> PyResult<&Library> {
             job_class: job.getattr("Job")?.unbind(),
             job_init: job.getattr("Job")?.getattr("__init__")?.unbind(),
             plain_modify: job.getattr("_plain_modify")?.unbind(),
+            new_job_id: job.getattr("_new_job_id")?.unbind(),
             base_trigger: py.import("apscheduler.triggers.base")?.getattr("BaseTrigger")?.unbind(),
             function_type: py.import("types")?.getattr("FunctionType")?.unbind(),
             undefined: util.getattr("undefined")?.unbind(),
@@ -452,7 +455,7 @@ pub fn add_job_natively<'py>(
         Ok(kwargs) => kwargs.copy()?,
         Err(_) => PyDict::new(py),
     };
-    let job_id = if id.is_truthy()? { id.clone() } else { global(&lib.job_globals, intern!(py, "_new_job_id"))?.call0()? };
+    let job_id = if id.is_truthy()? { id.clone() } else { new_job_id(lib, py)? };
     check_callable_args(lib.util_globals.bind(py), func, fields.as_ref(), &args, &kwargs)?;
     let name = if name.is_none() { qualname.clone().into_any() } else { name.clone() };
 
@@ -497,6 +500,24 @@ pub fn add_job_natively<'py>(
     with_store_lock(scheduler, || store_job(scheduler, lib, &job, &trigger, known_utc, jobstore, replace_existing))?;
     report_job_added(scheduler, &job, jobstore)?;
     Ok(Some(job))
+}
+
+/// `_new_job_id()`: when it is the library's, its steps are taken here (the next id of
+/// the batch at hand, or a new batch), without calling a Python function per id.
+fn new_job_id<'py>(lib: &Library, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    let function = global(&lib.job_globals, intern!(py, "_new_job_id"))?;
+    if function.is(lib.new_job_id.bind(py)) {
+        let unused = global(&lib.job_globals, intern!(py, "_unused_ids"))?;
+        if let Ok(mut unused) = unused.cast_into::<PyIterator>() {
+            return match unused.next() {
+                Some(Ok(id)) if id.is_truthy()? => Ok(id),
+                Some(Err(error)) => Err(error),
+                // The batch is used up: a new one is made.
+                _ => global(&lib.job_globals, intern!(py, "_refill_ids"))?.call0(),
+            };
+        }
+    }
+    function.call0()
 }
 
 /// `_store_job(job, jobstore, replace_existing)`, called with the job store lock held.
