@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from apscheduler.events import EVENT_JOB_EXECUTED
 from apscheduler.jobstores.base import BaseJobStore, ConflictingIdError, JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 BERLIN = ZoneInfo("Europe/Berlin")
 EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)
@@ -246,6 +247,13 @@ def test_stored_jobs_are_hidden_from_the_collector(started_scheduler):
     assert not gc.is_tracked(started_scheduler.get_job(job.id))
 
 
+def test_jobs_that_run_once_stay_in_sight(started_scheduler):
+    # They are let go after their run: tracked again then, they would be walked by
+    # every young collection.
+    job = started_scheduler.add_job(noop, "date", run_date=datetime(2100, 1, 1, tzinfo=timezone.utc))
+    assert gc.is_tracked(job)
+
+
 @pytest.mark.parametrize("release", ["remove_job", "remove_all_jobs", "replace", "store_removed"])
 def test_cycles_through_released_jobs_are_collected(started_scheduler, release):
     owner, job = _job_in_a_cycle(started_scheduler, trigger="interval", seconds=60, id="cyclic")
@@ -268,7 +276,8 @@ def test_cycles_through_a_freed_store_are_collected():
     from apscheduler.job import Job
 
     owner = _Owner()
-    job = Job(SimpleNamespace(timezone=timezone.utc), id="cyclic", func=noop, trigger=DateTrigger(EPOCH), kwargs={"owner": owner},
+    job = Job(SimpleNamespace(timezone=timezone.utc), id="cyclic", func=noop, trigger=IntervalTrigger(hours=1, start_date=EPOCH),
+              kwargs={"owner": owner},
               args=(), executor="default", misfire_grace_time=1, coalesce=True,
               max_instances=1, name="cyclic", next_run_time=EPOCH)
     owner.job = job
@@ -293,10 +302,14 @@ def test_cycles_through_finished_jobs_are_collected():
 
     scheduler = BackgroundScheduler()
     done = threading.Event()
-    scheduler.add_listener(lambda event: done.set())
+    scheduler.add_listener(lambda event: done.set(), EVENT_JOB_EXECUTED)
     scheduler.start()
     try:
-        owner, job = _job_in_a_cycle(scheduler, trigger="date")
+        # Runs once: its next run would come after its end date.
+        start = datetime.now(timezone.utc) + timedelta(seconds=0.3)
+        owner, job = _job_in_a_cycle(scheduler, trigger="interval", seconds=60, start_date=start,
+                                     end_date=start + timedelta(seconds=1))
+        assert not gc.is_tracked(job)
         assert done.wait(10)
         deadline = time.monotonic() + 10
         while scheduler.get_jobs() and time.monotonic() < deadline:
