@@ -259,3 +259,54 @@ def test_fire_times_made_natively_keep_fold_microseconds_and_the_zone_object():
         assert fire_time.microsecond == 123456
     assert [fire_time.fold for fire_time in fire_times] == [0, 0, 0, 0, 1, 1, 1, 0, 0]
     assert type(fire_times[0]) is datetime
+
+
+def test_interval_triggers_alike_but_for_one_argument_keep_their_own():
+    # Triggers made with the same zone, step and end date share what they compute
+    # with; each must still answer with its own start date, end date, jitter and zone.
+    start = datetime(2030, 3, 1, 12, tzinfo=BERLIN)
+    now = start - timedelta(seconds=1)
+    made = [
+        IntervalTrigger(seconds=10, start_date=start, end_date=start + timedelta(seconds=25)),
+        IntervalTrigger(seconds=10, start_date=start, end_date=start + timedelta(seconds=25)),
+        IntervalTrigger(seconds=10, start_date=start + timedelta(seconds=3),
+                        end_date=start + timedelta(seconds=25)),
+        IntervalTrigger(seconds=10, start_date=start, end_date=start + timedelta(seconds=15)),
+        IntervalTrigger(seconds=10, start_date=start, end_date=start + timedelta(seconds=25),
+                        timezone=NEW_YORK),
+        IntervalTrigger(seconds=20, start_date=start, end_date=start + timedelta(seconds=25)),
+    ]
+    seconds = [[int((t - start).total_seconds()) for t in chain(trigger, now, 5)] for trigger in made]
+    assert seconds == [[0, 10, 20], [0, 10, 20], [3, 13, 23], [0, 10], [0, 10, 20], [0, 20]]
+    assert {str(chain(trigger, now, 1)[0].tzinfo) for trigger in made[4:5]} == {"America/New_York"}
+
+    jittered = IntervalTrigger(seconds=10, start_date=start, end_date=start + timedelta(seconds=25),
+                               jitter=2)
+    for _ in range(20):
+        first = jittered.get_next_fire_time(None, now)
+        assert start <= first <= start + timedelta(seconds=2)
+
+    # Changing one trigger leaves the one made alike as it was.
+    made[1].end_date = start + timedelta(seconds=5)
+    assert [int((t - start).total_seconds()) for t in chain(made[0], now, 5)] == [0, 10, 20]
+    assert [int((t - start).total_seconds()) for t in chain(made[1], now, 5)] == [0]
+
+
+def test_cron_triggers_alike_but_for_one_argument_keep_their_own():
+    # Cron triggers of one expression, zone and bounds share their compiled form.
+    now = datetime(2030, 3, 1, 12, 0, 30, tzinfo=BERLIN)
+    end = datetime(2030, 3, 1, 12, 3, tzinfo=BERLIN)
+    made = [
+        CronTrigger(minute="*", timezone=BERLIN),
+        CronTrigger(minute="*", timezone=BERLIN),
+        CronTrigger(minute="*", timezone=BERLIN, end_date=end),
+        CronTrigger(minute="*", timezone=NEW_YORK),
+        CronTrigger(minute="*", timezone=BERLIN, start_date=now + timedelta(minutes=2)),
+    ]
+    firsts = [[(t.astimezone(BERLIN).minute, str(t.tzinfo)) for t in chain(trigger, now, 4)] for trigger in made]
+    berlin = [(minute, "Europe/Berlin") for minute in (1, 2, 3, 4)]
+    assert firsts == [berlin, berlin, berlin[:3], [(m, "America/New_York") for m in (1, 2, 3, 4)], berlin[2:] + [(5, "Europe/Berlin"), (6, "Europe/Berlin")]]
+
+    jittered = CronTrigger(minute="*", timezone=BERLIN, jitter=5)
+    first = jittered.get_next_fire_time(None, now)
+    assert now + timedelta(seconds=30) <= first <= now + timedelta(seconds=35)

@@ -144,10 +144,15 @@ impl<T> Derived<T> {
     /// The derived form, building it if needed. `build` runs without the lock held: it
     /// reads Python attributes and may run Python code.
     pub fn get(&self, build: impl FnOnce() -> PyResult<T>) -> PyResult<Arc<T>> {
+        self.get_shared(|| Ok(Arc::new(build()?)))
+    }
+
+    /// `get` for a derived form that `build` may share with other triggers.
+    pub fn get_shared(&self, build: impl FnOnce() -> PyResult<Arc<T>>) -> PyResult<Arc<T>> {
         if let Some(compiled) = self.compiled.lock().as_ref() {
             return Ok(compiled.clone());
         }
-        let compiled = Arc::new(build()?);
+        let compiled = build()?;
         *self.compiled.lock() = Some(compiled.clone());
         Ok(compiled)
     }
@@ -163,6 +168,35 @@ impl<T> Derived<T> {
         let old = self.compiled.lock().take();
         drop(old);
         self.last.clear();
+    }
+}
+
+/// The compiled form a trigger type built last, shared with the next trigger built
+/// alike: programs add many jobs with the same trigger arguments, and each would
+/// otherwise hold its own copy.
+pub struct LastBuilt<T>(Mutex<Option<Arc<T>>>);
+
+impl<T> LastBuilt<T> {
+    pub const fn new() -> Self {
+        LastBuilt(parking_lot::const_mutex(None))
+    }
+
+    /// The form built last if `alike(it, &built)`; else `built`, remembered in its place.
+    /// `alike` runs under the lock, so it must only compare.
+    pub fn share(&self, built: T, alike: impl Fn(&T, &T) -> bool) -> Arc<T> {
+        let mut last = self.0.lock();
+        if let Some(shared) = last.as_ref().filter(|last| alike(last, &built)) {
+            let shared = shared.clone();
+            drop(last);
+            // `built` may hold Python objects: it is dropped after the lock.
+            drop(built);
+            return shared;
+        }
+        let built = Arc::new(built);
+        let replaced = last.replace(built.clone());
+        drop(last);
+        drop(replaced);
+        built
     }
 }
 

@@ -6,7 +6,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple};
 
-use super::common::{self, Derived};
+use super::common::{self, Derived, LastBuilt};
 use super::datetimes::OwnZone;
 use crate::triggers::cron::expressions::Expr;
 use crate::triggers::cron::fields::{Field, FieldKind, FIELD_ORDER};
@@ -20,6 +20,27 @@ struct Compiled {
     own: OwnZone,
     cron: Cron,
     jitter: Option<Py<PyAny>>,
+}
+
+impl Compiled {
+    /// Whether `self` and `other` answer alike: same fields, zone object and bounds,
+    /// and no jitter.
+    fn is_like(&self, other: &Compiled) -> bool {
+        Arc::ptr_eq(&self.cron.fields, &other.cron.fields)
+            && self.own.obj.is(&other.own.obj)
+            && self.cron.start_date == other.cron.start_date
+            && self.cron.end_date == other.cron.end_date
+            && self.jitter.is_none()
+            && other.jitter.is_none()
+    }
+
+    /// The form last built, if `built` is like it; else `built`, remembered in its
+    /// place. The jobs of one `add_job` call repeated (same expression and zone, no
+    /// start or end date) then share one compiled trigger.
+    fn shared(built: Compiled) -> Arc<Compiled> {
+        static LAST: LastBuilt<Compiled> = LastBuilt::new();
+        LAST.share(built, Compiled::is_like)
+    }
 }
 
 #[pyclass(subclass, module = "apscheduler._core", name = "CronTrigger")]
@@ -64,7 +85,7 @@ fn text_of(value: &Bound<'_, PyAny>) -> PyResult<String> {
 
 impl PyCronTrigger {
     fn compiled(&self, py: Python<'_>) -> PyResult<Arc<Compiled>> {
-        self.derived.get(|| self.build(py))
+        self.derived.get_shared(|| Ok(Compiled::shared(self.build(py)?)))
     }
 
     fn build(&self, py: Python<'_>) -> PyResult<Compiled> {

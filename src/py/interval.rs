@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{IntoPyDict, PyDelta, PyDict, PyFloat, PyInt, PyString};
 
-use super::common::{self, Derived};
+use super::common::{self, Derived, LastBuilt};
 use super::datetimes::OwnZone;
 use super::zones;
 use crate::triggers::interval::Interval;
@@ -20,10 +20,42 @@ use crate::triggers::interval::Interval;
 /// Where the Python class lives: its module's globals are looked up at call time.
 const MODULE: &str = "apscheduler.triggers.interval";
 
+/// What a trigger computes with. Triggers made with the same zone, step, end date
+/// and no jitter (every job of one `add_job` call repeated) share their `Shape`: a
+/// trigger's own part is its start date.
 struct Compiled {
+    shape: Arc<Shape>,
+    start_date: Aware,
+}
+
+struct Shape {
     own: OwnZone,
-    interval: Interval,
+    length: f64,
+    end_date: Option<Aware>,
     jitter: Option<Py<PyAny>>,
+}
+
+impl Compiled {
+    fn interval(&self) -> Interval {
+        Interval { length: self.shape.length, start_date: self.start_date, end_date: self.shape.end_date }
+    }
+}
+
+impl Shape {
+    fn is_like(&self, other: &Shape) -> bool {
+        self.own.obj.is(&other.own.obj)
+            && self.length.to_bits() == other.length.to_bits()
+            && self.end_date == other.end_date
+            && self.jitter.is_none()
+            && other.jitter.is_none()
+    }
+
+    /// The shape last built, if `built` is like it; else `built`, which is remembered
+    /// in its place.
+    fn shared(built: Shape) -> Arc<Shape> {
+        static LAST: LastBuilt<Shape> = LastBuilt::new();
+        LAST.share(built, Shape::is_like)
+    }
 }
 
 #[pyclass(subclass, module = "apscheduler._core", name = "IntervalTriggerBase")]
@@ -159,8 +191,8 @@ impl PyIntervalTrigger {
         let jitter = self.jitter.bind(py);
         let jitter = if jitter.is_none() { None } else { Some(jitter.clone().unbind()) };
         let length: f64 = self.interval_length.bind(py).extract()?;
-        let interval = Interval { length, start_date, end_date };
-        Ok(Compiled { own, interval, jitter })
+        let shape = Shape::shared(Shape { own, length, end_date, jitter });
+        Ok(Compiled { shape, start_date })
     }
 
     fn invalidate(&self) {
@@ -178,7 +210,7 @@ impl common::NativeTrigger for PyIntervalTrigger {
     }
 
     fn runs_no_python(&self) -> bool {
-        self.derived.is_built_and(|compiled| compiled.jitter.is_none() && compiled.own.is_native())
+        self.derived.is_built_and(|compiled| compiled.shape.jitter.is_none() && compiled.shape.own.is_native())
     }
 
     fn next_fire_time(&self, py: Python<'_>, previous_fire_time: &Bound<'_, PyAny>, now: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
@@ -352,18 +384,18 @@ impl PyIntervalTrigger {
         now: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         let compiled = self.compiled(py)?;
-        let own = &compiled.own;
+        let own = &compiled.shape.own;
         let (previous, now) = common::read_times(own, &self.derived.last, previous_fire_time, now, false)?;
         let previous = previous.map(|(aware, _)| aware);
-        if previous.is_none() && (now.zone == NAIVE) != (compiled.interval.start_date.zone == NAIVE) {
+        if previous.is_none() && (now.zone == NAIVE) != (compiled.start_date.zone == NAIVE) {
             // The reference compares start_date with now here.
             return Err(PyTypeError::new_err("can't compare offset-naive and offset-aware datetimes"));
         }
-        let jitter = match &compiled.jitter {
+        let jitter = match &compiled.shape.jitter {
             Some(jitter) => Some(common::draw_jitter(py, jitter)?),
             None => None,
         };
-        let Some(timestamp) = compiled.interval.next_timestamp(previous.as_ref(), &now, jitter) else {
+        let Some(timestamp) = compiled.interval().next_timestamp(previous.as_ref(), &now, jitter) else {
             return Ok(py.None());
         };
         let next = match from_timestamp(timestamp) {
@@ -374,7 +406,7 @@ impl PyIntervalTrigger {
             // The first fire time is usually the start date itself: the same value in
             // the same zone is returned as the same (immutable) object, so that a job
             // waiting for its first run does not hold a second copy of it.
-            Some(next) if next == compiled.interval.start_date => {
+            Some(next) if next == compiled.start_date => {
                 let start_date = self.start_date.clone_ref(py);
                 self.derived.last.store(start_date.clone_ref(py), next);
                 Ok(start_date)
