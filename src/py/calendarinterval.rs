@@ -30,7 +30,7 @@ pub struct PyCalendarIntervalTrigger {
     end_date: Py<PyAny>,
     timezone: Py<PyAny>,
     jitter: Py<PyAny>,
-    derived: Derived<Compiled>,
+    derived: Derived<Arc<Compiled>>,
 }
 
 fn to_naive_date(date: &Bound<'_, PyDate>) -> PyResult<NaiveDate> {
@@ -78,7 +78,7 @@ fn python_step(py: Python<'_>, interval: &[Py<PyAny>; 4], previous: NaiveDate) -
 
 impl PyCalendarIntervalTrigger {
     fn compiled(&self, py: Python<'_>) -> PyResult<Arc<Compiled>> {
-        self.derived.get(|| self.build(py))
+        self.derived.get(|| Ok(Arc::new(self.build(py)?)))
     }
 
     fn build(&self, py: Python<'_>) -> PyResult<Compiled> {

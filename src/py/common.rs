@@ -129,8 +129,13 @@ impl LazyJitter<'_, '_> {
 /// What a trigger computes with, derived from its Python-visible attributes: built on
 /// first use and dropped whenever an attribute is assigned. It also remembers the last
 /// result, which belongs to the same zone.
+///
+/// The form is kept in the trigger object itself, and handed out as a clone: an `Arc`
+/// for a large form, or a small one whose large part is an `Arc` (so that a trigger
+/// does not hold a heap allocation of its own, and a pass reading it does not follow
+/// one more pointer to memory nobody touched lately).
 pub struct Derived<T> {
-    compiled: Mutex<Option<Arc<T>>>,
+    compiled: Mutex<Option<T>>,
     pub last: LastResult,
 }
 
@@ -140,15 +145,10 @@ impl<T> Default for Derived<T> {
     }
 }
 
-impl<T> Derived<T> {
+impl<T: Clone> Derived<T> {
     /// The derived form, building it if needed. `build` runs without the lock held: it
     /// reads Python attributes and may run Python code.
-    pub fn get(&self, build: impl FnOnce() -> PyResult<T>) -> PyResult<Arc<T>> {
-        self.get_shared(|| Ok(Arc::new(build()?)))
-    }
-
-    /// `get` for a derived form that `build` may share with other triggers.
-    pub fn get_shared(&self, build: impl FnOnce() -> PyResult<Arc<T>>) -> PyResult<Arc<T>> {
+    pub fn get(&self, build: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
         if let Some(compiled) = self.compiled.lock().as_ref() {
             return Ok(compiled.clone());
         }
@@ -160,7 +160,7 @@ impl<T> Derived<T> {
     /// Whether the derived form has been built and passes `test`, without building it.
     /// `test` runs under the lock, so it must only read the form.
     pub fn is_built_and(&self, test: impl FnOnce(&T) -> bool) -> bool {
-        self.compiled.lock().as_deref().is_some_and(test)
+        self.compiled.lock().as_ref().is_some_and(test)
     }
 
     pub fn invalidate(&self) {

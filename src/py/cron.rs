@@ -51,7 +51,7 @@ pub struct PyCronTrigger {
     jitter: Py<PyAny>,
     /// Shared with the compiled schedule, and between triggers of the same expressions.
     fields: Arc<[Field]>,
-    derived: Derived<Compiled>,
+    derived: Derived<Arc<Compiled>>,
 }
 
 /// The fields of recently built triggers, by the expressions they were compiled from.
@@ -85,7 +85,7 @@ fn text_of(value: &Bound<'_, PyAny>) -> PyResult<String> {
 
 impl PyCronTrigger {
     fn compiled(&self, py: Python<'_>) -> PyResult<Arc<Compiled>> {
-        self.derived.get_shared(|| Ok(Compiled::shared(self.build(py)?)))
+        self.derived.get(|| Ok(Compiled::shared(self.build(py)?)))
     }
 
     fn build(&self, py: Python<'_>) -> PyResult<Compiled> {

@@ -23,6 +23,7 @@ const MODULE: &str = "apscheduler.triggers.interval";
 /// What a trigger computes with. Triggers made with the same zone, step, end date
 /// and no jitter (every job of one `add_job` call repeated) share their `Shape`: a
 /// trigger's own part is its start date.
+#[derive(Clone)]
 struct Compiled {
     shape: Arc<Shape>,
     start_date: Aware,
@@ -175,7 +176,7 @@ fn python_interval<'py>(py: Python<'py>, module: &Bound<'py, PyModule>, parts: [
 }
 
 impl PyIntervalTrigger {
-    fn compiled(&self, py: Python<'_>) -> PyResult<Arc<Compiled>> {
+    fn compiled(&self, py: Python<'_>) -> PyResult<Compiled> {
         self.derived.get(|| self.build(py))
     }
 
