@@ -1,8 +1,6 @@
 //! What every native trigger class shares: resolving constructor arguments the way the
 //! reference's `apscheduler.util` does, drawing jitter, and remembering its last result.
 
-use std::sync::Arc;
-
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -168,35 +166,6 @@ impl<T: Clone> Derived<T> {
         let old = self.compiled.lock().take();
         drop(old);
         self.last.clear();
-    }
-}
-
-/// The compiled form a trigger type built last, shared with the next trigger built
-/// alike: programs add many jobs with the same trigger arguments, and each would
-/// otherwise hold its own copy.
-pub struct LastBuilt<T>(Mutex<Option<Arc<T>>>);
-
-impl<T> LastBuilt<T> {
-    pub const fn new() -> Self {
-        LastBuilt(parking_lot::const_mutex(None))
-    }
-
-    /// The form built last if `alike(it, &built)`; else `built`, remembered in its place.
-    /// `alike` runs under the lock, so it must only compare.
-    pub fn share(&self, built: T, alike: impl Fn(&T, &T) -> bool) -> Arc<T> {
-        let mut last = self.0.lock();
-        if let Some(shared) = last.as_ref().filter(|last| alike(last, &built)) {
-            let shared = shared.clone();
-            drop(last);
-            // `built` may hold Python objects: it is dropped after the lock.
-            drop(built);
-            return shared;
-        }
-        let built = Arc::new(built);
-        let replaced = last.replace(built.clone());
-        drop(last);
-        drop(replaced);
-        built
     }
 }
 

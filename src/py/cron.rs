@@ -6,11 +6,12 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple};
 
-use super::common::{self, Derived, LastBuilt};
+use super::common::{self, Derived};
 use super::datetimes::OwnZone;
 use crate::triggers::cron::expressions::Expr;
 use crate::triggers::cron::fields::{Field, FieldKind, FIELD_ORDER};
 use crate::triggers::cron::Cron;
+use crate::triggers::last_built::LastBuilt;
 
 const MODULE: &str = "apscheduler.triggers.cron";
 

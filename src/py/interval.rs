@@ -12,10 +12,11 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{IntoPyDict, PyDelta, PyDict, PyFloat, PyInt, PyString};
 
-use super::common::{self, Derived, LastBuilt};
+use super::common::{self, Derived};
 use super::datetimes::OwnZone;
 use super::zones;
 use crate::triggers::interval::Interval;
+use crate::triggers::last_built::LastBuilt;
 
 /// Where the Python class lives: its module's globals are looked up at call time.
 const MODULE: &str = "apscheduler.triggers.interval";

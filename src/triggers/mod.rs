@@ -4,3 +4,4 @@
 pub mod calendarinterval;
 pub mod cron;
 pub mod interval;
+pub mod last_built;
