@@ -77,19 +77,11 @@ impl PyMemoryJobStore {
             Ok(replaced) => {
                 stored_jobs_gc::hide(job);
                 if let Some(replaced) = replaced {
-                    self.release_replaced(job, replaced);
+                    stored_jobs_gc::release_replaced(job, replaced);
                 }
                 Ok(())
             }
             Err(_) => Err(store_error(py, "ConflictingIdError", &job.getattr("id")?)),
-        }
-    }
-
-    /// Lets go of the job object an update replaced, unless it is the very object stored
-    /// in its place.
-    fn release_replaced(&self, stored: &Bound<'_, PyAny>, replaced: Py<PyAny>) {
-        if !replaced.is(stored) {
-            stored_jobs_gc::release(stored.py(), replaced);
         }
     }
 
@@ -172,7 +164,7 @@ impl PyMemoryJobStore {
             // The replaced job object is released here, after the lock.
             Ok(old) => {
                 stored_jobs_gc::hide(job);
-                self.release_replaced(job, old);
+                stored_jobs_gc::release_replaced(job, old);
                 Ok(())
             }
             Err(StoreError::Missing | StoreError::Conflict) => {

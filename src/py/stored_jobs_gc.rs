@@ -47,9 +47,16 @@ fn runs_once(job: &Bound<'_, PyAny>) -> bool {
     job_attr(job, JobSlot::Trigger).is_ok_and(|trigger| trigger.is_instance_of::<PyDateTrigger>())
 }
 
+/// `release` for the job object an update replaced, unless it is the very object
+/// `stored` in its place (an update with the job the store already held).
+pub(crate) fn release_replaced(stored: &Bound<'_, PyAny>, replaced: Py<PyAny>) {
+    if !replaced.is(stored) {
+        release(stored.py(), replaced);
+    }
+}
+
 /// Drops the store's reference to `job`, tracking the job again if anything else
-/// still holds it. The caller has checked that the store does not keep the same object
-/// under a new state (an update with the job it already held).
+/// still holds it. The store no longer holds the object.
 pub(crate) fn release(py: Python<'_>, job: Py<PyAny>) {
     let job = job.into_bound(py);
     // SAFETY: `job` is a live object, held by `job`.
