@@ -74,8 +74,13 @@ impl SlotPlaces {
     /// The object in slot `index` of `object` (in the order of the names the places
     /// were found for); `None` when `object` is not of exactly the class, or the slot
     /// is unset.
+    /// Whether `object` is of exactly the class whose places these are.
+    pub fn is_instance(&self, object: &Bound<'_, PyAny>) -> bool {
+        object.get_type().is(self.class.bind(object.py()))
+    }
+
     pub fn read<'py>(&self, object: &Bound<'py, PyAny>, index: usize) -> Option<Bound<'py, PyAny>> {
-        if !object.get_type().is(self.class.bind(object.py())) {
+        if !self.is_instance(object) {
             return None;
         }
         let pointer = read_slot(object, *self.offsets.get(index)?);
@@ -131,6 +136,11 @@ fn job_places(py: Python<'_>) -> Option<&SlotPlaces> {
             class.ok().and_then(|class| SlotPlaces::find(class.cast().ok()?, &JOB_SLOT_NAMES).ok().flatten())
         })
         .as_ref()
+}
+
+/// Whether `object` is of exactly the library's `Job` class (and its slots were found).
+pub fn is_library_job(object: &Bound<'_, PyAny>) -> bool {
+    job_places(object.py()).is_some_and(|places| places.is_instance(object))
 }
 
 fn job_slot_name(py: Python<'_>, slot: JobSlot) -> &Bound<'_, PyString> {

@@ -21,20 +21,9 @@
 
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 
 use super::date::PyDateTrigger;
-use super::slots::{job_attr, JobSlot};
-
-/// `apscheduler.job.Job`, the only type whose instances are hidden.
-fn job_class(py: Python<'_>) -> Option<&Py<PyAny>> {
-    static JOB: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    JOB.get_or_try_init(py, || -> PyResult<_> { Ok(py.import("apscheduler.job")?.getattr("Job")?.unbind()) }).ok()
-}
-
-fn is_library_job(job: &Bound<'_, PyAny>) -> bool {
-    job_class(job.py()).is_some_and(|class| job.get_type().is(class.bind(job.py())))
-}
+use super::slots::{is_library_job, job_attr, JobSlot};
 
 /// Called as the store takes `job`.
 pub(crate) fn hide(job: &Bound<'_, PyAny>) {
