@@ -63,6 +63,12 @@ impl<J> OrderedJobs<J> {
         self.jobs.get(id).map(|(job, _)| job)
     }
 
+    /// A stored job to change in place, with its packed run key (`Micros::MAX` for a
+    /// paused job).
+    pub fn get_mut(&mut self, id: &JobKey) -> Option<(&mut J, Micros)> {
+        self.jobs.get_mut(id).map(|(job, key)| (job, *key))
+    }
+
     pub fn add(&mut self, id: JobKey, job: J, key: RunKey) -> Result<(), StoreError> {
         match self.jobs.entry(id) {
             Entry::Occupied(_) => Err(StoreError::Conflict),
@@ -142,6 +148,11 @@ impl<J> OrderedJobs<J> {
     /// Every job, earliest first, paused jobs last.
     pub fn all(&self) -> impl Iterator<Item = &J> {
         self.order.iter().filter_map(|(_, id)| self.get(id))
+    }
+
+    /// Every job with its id, earliest first, paused jobs last.
+    pub fn all_entries(&self) -> impl Iterator<Item = (&JobKey, &J)> {
+        self.order.iter().filter_map(|(_, id)| self.get(id).map(|job| (id, job)))
     }
 
     /// The first job in order, which tells the next run time (if it isn't paused).

@@ -22,7 +22,6 @@ use super::gc_pause::GcPause;
 use super::interval::PyIntervalTrigger;
 use super::jobstores::PyMemoryJobStore;
 use super::slots::{job_attr, set_job_attr, JobSlot};
-use super::stored_jobs_gc;
 use super::zones;
 use crate::jobstore::{JobKey, RunKey};
 
@@ -62,13 +61,9 @@ pub fn collect_due_runs<'py>(
     let mut failure = None;
     let mut cursor: Option<(i64, JobKey)> = None;
     loop {
-        // References are taken under the lock; all Python work happens after it.
-        let page: Vec<DueEntry> = {
-            let store = store.borrow();
-            let jobs = store.jobs.lock();
-            let after = cursor.as_ref().map(|(at, id)| (*at, id));
-            jobs.due_page(now_at, after, DUE_PAGE).into_iter().map(|(id, at, job)| (id.clone(), at, job.clone_ref(py))).collect()
-        };
+        // References are taken under the store's lock; all Python work happens after it.
+        let after = cursor.as_ref().map(|(at, id)| (*at, id));
+        let page: Vec<DueEntry> = store.borrow().due_page(py, now_at, after, DUE_PAGE)?;
         let read = page.len();
         let (page_failure, last) = pass.process(page, None)?;
         if failure.is_none() {
@@ -113,12 +108,7 @@ pub fn collect_due_slice<'py>(
     let deadline = Instant::now() + Duration::try_from_secs_f64(budget.max(0.0)).unwrap_or(Duration::MAX / 2);
     let now_at = zones::utc_micros(now)?;
     let after = cursor.as_ref().map(|(at, id)| (*at, JobKey::new(id)));
-    let due: Vec<DueEntry> = {
-        let store = store.borrow();
-        let jobs = store.jobs.lock();
-        let page = jobs.due_page(now_at, after.as_ref().map(|(at, id)| (*at, id)), limit);
-        page.into_iter().map(|(id, at, job)| (id.clone(), at, job.clone_ref(py))).collect()
-    };
+    let due: Vec<DueEntry> = store.borrow().due_page(py, now_at, after.as_ref().map(|(at, id)| (*at, id)), limit)?;
     let read = due.len();
     let gc = GcPause::new(py, now_zone_is_native(now)?)?;
     let pass = Pass { store, now, now_at, jobstore_alias, executors, job_type, runs, removed, python_path, gc: &gc };
@@ -222,18 +212,14 @@ impl<'py> Pass<'_, 'py> {
         let stored = match following {
             Some((following, utc)) => {
                 set_job_attr(&job, JobSlot::NextRunTime, &following)?;
-                store.borrow().jobs.lock().reschedule(id, RunKey::At(utc)).is_ok()
+                store.borrow().reschedule(id, RunKey::At(utc))
             }
             None => {
-                let taken = store.borrow().jobs.lock().remove(id);
-                match taken {
-                    Ok(taken) => {
-                        stored_jobs_gc::release(py, taken);
-                        removed.append(acyclic_tuple(py, [job_attr(&job, JobSlot::Id)?, (*jobstore_alias).clone()])?)?;
-                        true
-                    }
-                    Err(_) => false,
+                let taken = store.borrow().take(py, id);
+                if taken {
+                    removed.append(acyclic_tuple(py, [job_attr(&job, JobSlot::Id)?, (*jobstore_alias).clone()])?)?;
                 }
+                taken
             }
         };
         if stored {

@@ -200,6 +200,48 @@ impl PyIntervalTrigger {
     fn invalidate(&self) {
         self.derived.invalidate();
     }
+
+    pub(crate) fn start_date_object<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
+        self.start_date.bind(py)
+    }
+
+    /// Moves the attributes out, leaving `None` in their place: for a trigger object
+    /// about to be freed, whose state lives on elsewhere (see `dormant_jobs`). The
+    /// compiled form stays, to be dropped with the object: this runs under the job
+    /// store's lock, and dropping it may free Python objects.
+    pub(crate) fn take_attributes(&mut self, py: Python<'_>) -> IntervalAttributes {
+        let take = |field: &mut Py<PyAny>| std::mem::replace(field, py.None());
+        IntervalAttributes {
+            timezone: take(&mut self.timezone),
+            start_date: take(&mut self.start_date),
+            end_date: take(&mut self.end_date),
+            interval: take(&mut self.interval),
+            interval_length: take(&mut self.interval_length),
+            jitter: take(&mut self.jitter),
+        }
+    }
+
+    /// Gives a fresh trigger object the attributes of one taken apart before.
+    pub(crate) fn put_attributes(&mut self, attributes: IntervalAttributes) {
+        let IntervalAttributes { timezone, start_date, end_date, interval, interval_length, jitter } = attributes;
+        self.timezone = timezone;
+        self.start_date = start_date;
+        self.end_date = end_date;
+        self.interval = interval;
+        self.interval_length = interval_length;
+        self.jitter = jitter;
+        self.invalidate();
+    }
+}
+
+/// The attributes of an interval trigger, as its Python class shows them.
+pub(crate) struct IntervalAttributes {
+    pub timezone: Py<PyAny>,
+    pub start_date: Py<PyAny>,
+    pub end_date: Py<PyAny>,
+    pub interval: Py<PyAny>,
+    pub interval_length: Py<PyAny>,
+    pub jitter: Py<PyAny>,
 }
 
 impl common::NativeTrigger for PyIntervalTrigger {

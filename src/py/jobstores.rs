@@ -1,16 +1,31 @@
 //! The native base of `apscheduler.jobstores.memory.MemoryJobStore`.
 //!
 //! Jobs are stored as the Python objects they are; their id and next run time are read
-//! when they are added or updated, as the reference reads them then.
+//! when they are added or updated, as the reference reads them then. A job that
+//! nothing else holds and that is not due soon is kept in a compact form instead
+//! (`dormant_jobs`), and made an object again whenever it is read.
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyList, PyString};
 
+use super::dormant_jobs::{self, Released, Shapes, Sleep, Stored};
 use super::stored_jobs_gc;
 use super::zones;
 use crate::jobstore::{JobKey, OrderedJobs, RunKey, StoreError};
+
+/// A job due within this many microseconds stays an object: it would be woken again
+/// right away. Waking and putting to sleep cost about a microsecond per run, which a
+/// fan-out of thousands of jobs firing every second would pay on every run.
+const AT_REST_AFTER: i64 = 1_000_000;
+
+/// How many times a job read from the store, or rescheduled by a pass, is looked at
+/// again while something else still holds it (a caller, a running worker) before the
+/// store stops trying until its next read or run.
+const TRIES_AFTER_READ: u8 = 4;
 
 #[pyclass(subclass, module = "apscheduler._core", name = "MemoryJobStore")]
 pub struct PyMemoryJobStore {
@@ -18,7 +33,61 @@ pub struct PyMemoryJobStore {
     // go before any Python code runs or the GIL is released. `os.fork()` runs with the
     // GIL held by the forking thread, so no thread holds the lock at the fork and a
     // forked child finds it free; nothing needs resetting in the child.
-    pub(crate) jobs: Mutex<OrderedJobs<Py<PyAny>>>,
+    pub(crate) state: Mutex<StoreState>,
+}
+
+pub(crate) struct StoreState {
+    jobs: OrderedJobs<Stored>,
+    /// Jobs to put to sleep at the store's next change or pass if nothing else holds
+    /// them by then, each with how many more times to look.
+    candidates: Vec<(JobKey, u8)>,
+    shapes: Shapes,
+    /// Counts the changes of stored entries: a job woken outside the lock takes its
+    /// dormant form's place only if nothing changed meanwhile.
+    generation: u64,
+}
+
+/// A job read for a caller: its id, what the caller picked along with it, the object,
+/// and whether that object is the one the store holds.
+struct Read<T> {
+    id: JobKey,
+    value: T,
+    job: Py<PyAny>,
+    stored: bool,
+}
+
+/// A stored entry as read under the lock: the object, or a copy of the dormant form.
+enum Snapshot {
+    Live(Py<PyAny>),
+    Dormant(dormant_jobs::DormantJob),
+}
+
+impl Snapshot {
+    fn of(py: Python<'_>, stored: &Stored) -> Snapshot {
+        match stored {
+            Stored::Live(job) => Snapshot::Live(job.clone_ref(py)),
+            Stored::Dormant(record) => Snapshot::Dormant(record.snapshot(py)),
+        }
+    }
+}
+
+fn now_micros() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// Drops what the store let go of, with the GIL held and no lock: a job object still
+/// held elsewhere is shown to the garbage collector again.
+fn release_all(py: Python<'_>, stored: Vec<Stored>) {
+    for entry in stored {
+        release(py, entry);
+    }
+}
+
+fn release(py: Python<'_>, stored: Stored) {
+    match stored {
+        Stored::Live(job) => stored_jobs_gc::release(py, job),
+        Stored::Dormant(record) => drop(record),
+    }
 }
 
 fn store_error<'py>(py: Python<'py>, name: &str, job_id: &Bound<'py, PyAny>) -> PyErr {
@@ -64,20 +133,30 @@ impl PyMemoryJobStore {
     /// `replace_existing` as in `BaseScheduler._store_job`.
     pub(crate) fn store_job(&self, job: &Bound<'_, PyAny>, id: JobKey, key: RunKey, replace_existing: bool) -> PyResult<()> {
         let py = job.py();
+        self.settle(py);
         let outcome = {
-            let mut jobs = self.jobs.lock();
-            if replace_existing && jobs.get(&id).is_some() {
-                jobs.update(&id, job.clone().unbind(), key).map(Some)
+            let mut state = self.state.lock();
+            let state = &mut *state;
+            let outcome = if replace_existing && state.jobs.get(&id).is_some() {
+                state.jobs.update(&id, Stored::Live(job.clone().unbind()), key).map(Some)
             } else {
-                jobs.add(id, job.clone().unbind(), key).map(|()| None)
+                state.jobs.add(id.clone(), Stored::Live(job.clone().unbind()), key).map(|()| None)
+            };
+            if outcome.is_ok() {
+                state.changed();
+                // The caller holds the job now; it may have let it go by the next change.
+                state.candidates.push((id, 1));
             }
+            outcome
         };
         match outcome {
-            // A replaced job object is released here, after the lock.
+            // A replaced job is released here, after the lock.
             Ok(replaced) => {
                 stored_jobs_gc::hide(job);
-                if let Some(replaced) = replaced {
-                    stored_jobs_gc::release_replaced(job, replaced);
+                match replaced {
+                    Some(Stored::Live(replaced)) => stored_jobs_gc::release_replaced(job, replaced),
+                    Some(dormant) => release(py, dormant),
+                    None => {}
                 }
                 Ok(())
             }
@@ -87,28 +166,174 @@ impl PyMemoryJobStore {
 
     /// Makes room for a batch of `additional` jobs about to be stored.
     pub(crate) fn reserve(&self, additional: usize) {
-        self.jobs.lock().reserve(additional);
+        self.state.lock().jobs.reserve(additional);
     }
 
-    fn list<'py>(&self, py: Python<'py>, pick: impl FnOnce(&OrderedJobs<Py<PyAny>>) -> Vec<Py<PyAny>>) -> PyResult<Bound<'py, PyList>> {
-        // Only reference counts are taken under the lock; the list is built after.
-        let jobs = pick(&self.jobs.lock());
-        PyList::new(py, jobs)
+    /// Puts to sleep the candidate jobs nothing else holds any more.
+    fn settle(&self, py: Python<'_>) {
+        // Found before the lock: the first call imports modules.
+        let Some(classes) = dormant_jobs::classes(py) else { return };
+        let mut released = Released::default();
+        {
+            let mut state = self.state.lock();
+            if state.candidates.is_empty() {
+                return;
+            }
+            let now = now_micros();
+            let state = &mut *state;
+            let candidates = std::mem::take(&mut state.candidates);
+            for (id, tries) in candidates {
+                let Some((entry, at)) = state.jobs.get_mut(&id) else { continue };
+                let Stored::Live(job) = &*entry else { continue };
+                // A paused job sorts last, at the largest key: it is at rest too.
+                if at.saturating_sub(now) <= AT_REST_AFTER {
+                    continue;
+                }
+                match dormant_jobs::put_to_sleep(job.bind(py), &id, classes, &mut state.shapes, &mut released) {
+                    Sleep::Done(record) => {
+                        if let Stored::Live(job) = std::mem::replace(entry, Stored::Dormant(record)) {
+                            released.object(job);
+                        }
+                        state.generation += 1;
+                    }
+                    Sleep::Held if tries > 1 => state.candidates.push((id, tries - 1)),
+                    Sleep::Held | Sleep::Never => {}
+                }
+            }
+        }
+        drop(released);
     }
+
+    /// The job objects of the entries `pick` chooses, waking dormant jobs: each woken
+    /// object takes its dormant form's place in the store (unless the store changed
+    /// while the job was being woken, three times in a row).
+    fn objects<T>(&self, py: Python<'_>, pick: impl Fn(&OrderedJobs<Stored>) -> Vec<(JobKey, T, &Stored)>) -> PyResult<Vec<Read<T>>> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            // References are taken under the lock; objects are made after it.
+            let (picked, generation) = {
+                let state = self.state.lock();
+                let picked: Vec<(JobKey, T, Snapshot)> =
+                    pick(&state.jobs).into_iter().map(|(id, value, stored)| (id, value, Snapshot::of(py, stored))).collect();
+                (picked, state.generation)
+            };
+            let mut read = Vec::with_capacity(picked.len());
+            let mut woken = Vec::new();
+            for (index, (id, value, snapshot)) in picked.into_iter().enumerate() {
+                let job = match snapshot {
+                    Snapshot::Live(job) => job,
+                    Snapshot::Dormant(record) => {
+                        woken.push(index);
+                        record.wake(py, &id, classes(py)?)?.unbind()
+                    }
+                };
+                read.push(Read { id, value, job, stored: true });
+            }
+            if woken.is_empty() {
+                return Ok(read);
+            }
+            let mut replaced = Vec::with_capacity(woken.len());
+            {
+                let mut state = self.state.lock();
+                let state = &mut *state;
+                if state.generation == generation {
+                    for &index in &woken {
+                        let Read { id, job, .. } = &read[index];
+                        if let Some((entry, _)) = state.jobs.get_mut(id) {
+                            replaced.push(std::mem::replace(entry, Stored::Live(job.clone_ref(py))));
+                            state.candidates.push((id.clone(), TRIES_AFTER_READ));
+                        }
+                    }
+                    state.changed();
+                }
+            }
+            if !replaced.is_empty() {
+                release_all(py, replaced);
+                for &index in &woken {
+                    stored_jobs_gc::hide(read[index].job.bind(py));
+                }
+                return Ok(read);
+            }
+            if attempts == 3 {
+                for &index in &woken {
+                    read[index].stored = false;
+                }
+                return Ok(read);
+            }
+        }
+    }
+
+    fn list<'py>(&self, py: Python<'py>, pick: impl Fn(&OrderedJobs<Stored>) -> Vec<(JobKey, (), &Stored)>) -> PyResult<Bound<'py, PyList>> {
+        let jobs = self.objects(py, pick)?;
+        PyList::new(py, jobs.into_iter().map(|read| read.job))
+    }
+
+    /// Up to `limit` due jobs after `after` as `(id, run key, job)`, for a pass; every
+    /// job is the object the store holds (a job that could not be woken in its place
+    /// is left for the next pass, which is due at once).
+    pub(crate) fn due_page(&self, py: Python<'_>, now: i64, after: Option<(i64, &JobKey)>, limit: usize) -> PyResult<Vec<(JobKey, i64, Py<PyAny>)>> {
+        self.settle(py);
+        let page = self.objects(py, |jobs| jobs.due_page(now, after, limit).into_iter().map(|(id, at, job)| (id.clone(), at, job)).collect())?;
+        Ok(page.into_iter().filter(|read| read.stored).map(|Read { id, value, job, .. }| (id, value, job)).collect())
+    }
+
+    /// Moves job `id` to run key `key` after a pass ran it; `false` if it is no longer
+    /// stored. The job may be put to sleep once its run is over.
+    pub(crate) fn reschedule(&self, id: &JobKey, key: RunKey) -> bool {
+        let mut state = self.state.lock();
+        let rescheduled = state.jobs.reschedule(id, key).is_ok();
+        if rescheduled {
+            state.candidates.push((id.clone(), TRIES_AFTER_READ));
+        }
+        rescheduled
+    }
+
+    /// Takes job `id` out of the store, for a pass that ran its last run.
+    pub(crate) fn take(&self, py: Python<'_>, id: &JobKey) -> bool {
+        let taken = {
+            let mut state = self.state.lock();
+            let taken = state.jobs.remove(id).ok();
+            if taken.is_some() {
+                state.changed();
+            }
+            taken
+        };
+        match taken {
+            Some(stored) => {
+                release(py, stored);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl StoreState {
+    fn changed(&mut self) {
+        self.generation += 1;
+    }
+}
+
+/// The classes dormant jobs are woken as; they were found when the jobs were put to
+/// sleep, so this fails only if that was never possible.
+fn classes(py: Python<'_>) -> PyResult<&dormant_jobs::Classes> {
+    dormant_jobs::classes(py).ok_or_else(|| pyo3::exceptions::PySystemError::new_err("dormant jobs cannot be woken"))
 }
 
 impl Drop for PyMemoryJobStore {
     fn drop(&mut self) {
-        let jobs = self.jobs.get_mut().take_all();
-        if jobs.is_empty() {
+        let state = self.state.get_mut();
+        let jobs = state.jobs.take_all();
+        let shapes = std::mem::take(&mut state.shapes);
+        if jobs.is_empty() && shapes.is_empty() {
             return;
         }
         // A store is freed by the interpreter, with the GIL held: attaching takes no
         // lock and waits for nothing.
         Python::attach(|py| {
-            for job in jobs {
-                stored_jobs_gc::release(py, job);
-            }
+            release_all(py, jobs);
+            drop(shapes);
         });
     }
 }
@@ -118,35 +343,53 @@ impl PyMemoryJobStore {
     #[new]
     #[pyo3(signature = (*_args, **_kwargs))]
     fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
-        PyMemoryJobStore { jobs: Mutex::new(OrderedJobs::default()) }
+        PyMemoryJobStore {
+            state: Mutex::new(StoreState {
+                jobs: OrderedJobs::default(),
+                candidates: Vec::new(),
+                shapes: Shapes::default(),
+                generation: 0,
+            }),
+        }
     }
 
-    fn lookup_job(&self, py: Python<'_>, job_id: &Bound<'_, PyAny>) -> Py<PyAny> {
-        let Some(id) = job_key(job_id) else { return py.None() };
-        self.jobs.lock().get(&id).map_or_else(|| py.None(), |job| job.clone_ref(py))
+    fn lookup_job(&self, py: Python<'_>, job_id: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let Some(id) = job_key(job_id) else { return Ok(py.None()) };
+        let found = self.objects(py, |jobs| jobs.get(&id).map(|stored| (id.clone(), (), stored)).into_iter().collect())?;
+        Ok(found.into_iter().next().map_or_else(|| py.None(), |read| read.job))
     }
 
     fn get_due_jobs<'py>(&self, py: Python<'py>, now: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
         let now = zones::utc_micros(now)?;
-        self.list(py, |jobs| jobs.due(now).map(|job| job.clone_ref(py)).collect())
+        self.list(py, |jobs| jobs.due_entries(now).map(|(id, _, stored)| (id.clone(), (), stored)).collect())
     }
 
     fn get_next_run_time(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let first = self.jobs.lock().first().map(|job| job.clone_ref(py));
+        let first = self.state.lock().jobs.first().map(|stored| Snapshot::of(py, stored));
         match first {
-            Some(job) => Ok(job.bind(py).getattr(pyo3::intern!(py, "next_run_time"))?.unbind()),
+            Some(Snapshot::Live(job)) => Ok(job.bind(py).getattr(pyo3::intern!(py, "next_run_time"))?.unbind()),
+            Some(Snapshot::Dormant(record)) => Ok(record.next_run_time(py, classes(py)?)?.unbind()),
             None => Ok(py.None()),
         }
     }
 
     fn get_all_jobs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        self.list(py, |jobs| jobs.all().map(|job| job.clone_ref(py)).collect())
+        self.list(py, |jobs| jobs.all_entries().map(|(id, stored)| (id.clone(), (), stored)).collect())
     }
 
     fn add_job(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
         let id = job_id_key(job)?;
         let key = run_key(job)?;
-        let added = self.jobs.lock().add(id, job.clone().unbind(), key);
+        self.settle(job.py());
+        let added = {
+            let mut state = self.state.lock();
+            let added = state.jobs.add(id.clone(), Stored::Live(job.clone().unbind()), key);
+            if added.is_ok() {
+                state.changed();
+                state.candidates.push((id, 1));
+            }
+            added
+        };
         match added {
             Ok(()) => {
                 stored_jobs_gc::hide(job);
@@ -159,12 +402,26 @@ impl PyMemoryJobStore {
     fn update_job(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
         let id = job_id_key(job)?;
         let key = run_key(job)?;
-        let replaced = self.jobs.lock().update(&id, job.clone().unbind(), key);
+        self.settle(job.py());
+        let replaced = {
+            let mut state = self.state.lock();
+            let replaced = state.jobs.update(&id, Stored::Live(job.clone().unbind()), key);
+            if replaced.is_ok() {
+                state.changed();
+                state.candidates.push((id, 1));
+            }
+            replaced
+        };
         match replaced {
-            // The replaced job object is released here, after the lock.
-            Ok(old) => {
+            // The replaced job is released here, after the lock.
+            Ok(Stored::Live(old)) => {
                 stored_jobs_gc::hide(job);
                 stored_jobs_gc::release_replaced(job, old);
+                Ok(())
+            }
+            Ok(dormant) => {
+                stored_jobs_gc::hide(job);
+                release(job.py(), dormant);
                 Ok(())
             }
             Err(StoreError::Missing | StoreError::Conflict) => {
@@ -174,27 +431,50 @@ impl PyMemoryJobStore {
     }
 
     fn remove_job(&self, job_id: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = job_id.py();
+        self.settle(py);
         let removed = match job_key(job_id) {
-            Some(id) => self.jobs.lock().remove(&id).ok(),
+            Some(id) => {
+                let mut state = self.state.lock();
+                let removed = state.jobs.remove(&id).ok();
+                if removed.is_some() {
+                    state.changed();
+                }
+                removed
+            }
             None => None,
         };
         match removed {
-            Some(job) => {
-                stored_jobs_gc::release(job_id.py(), job);
+            Some(stored) => {
+                release(py, stored);
                 Ok(())
             }
-            None => Err(store_error(job_id.py(), "JobLookupError", job_id)),
+            None => Err(store_error(py, "JobLookupError", job_id)),
         }
     }
 
     fn remove_all_jobs(&self, py: Python<'_>) {
-        let jobs = self.jobs.lock().take_all();
-        for job in jobs {
-            stored_jobs_gc::release(py, job);
-        }
+        let jobs = {
+            let mut state = self.state.lock();
+            state.changed();
+            state.candidates.clear();
+            state.jobs.take_all()
+        };
+        release_all(py, jobs);
     }
 
     fn shutdown(&self, py: Python<'_>) {
         self.remove_all_jobs(py);
+    }
+
+    /// How many stored jobs are kept in the compact form (for tests).
+    fn _dormant_count(&self) -> usize {
+        self.state.lock().jobs.all().filter(|stored| matches!(stored, Stored::Dormant(_))).count()
+    }
+
+    /// Looks at the jobs waiting to be put to sleep now, as the next change would (for
+    /// tests).
+    fn _settle(&self, py: Python<'_>) {
+        self.settle(py);
     }
 }

@@ -19,6 +19,7 @@ mod cron;
 mod date;
 mod datetime_layout;
 mod datetimes;
+mod dormant_jobs;
 mod due_runs;
 mod executor;
 mod function_fields;

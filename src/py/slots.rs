@@ -138,6 +138,36 @@ fn job_places(py: Python<'_>) -> Option<&SlotPlaces> {
         .as_ref()
 }
 
+/// Every slot of `job`, in the order of `JobSlot`, when `job` is of exactly the
+/// library's class and all of them are set.
+pub fn all_job_slots<'py>(job: &Bound<'py, PyAny>) -> Option<[Bound<'py, PyAny>; JOB_SLOT_NAMES.len()]> {
+    let places = job_places(job.py())?;
+    if !places.is_instance(job) {
+        return None;
+    }
+    let mut slots = Vec::with_capacity(JOB_SLOT_NAMES.len());
+    for index in 0..JOB_SLOT_NAMES.len() {
+        slots.push(places.read(job, index)?);
+    }
+    slots.try_into().ok()
+}
+
+/// Whether something holds a weak reference to `job`, an object of exactly the
+/// library's `Job` class (its `__weakref__` slot is then set); `true` when that cannot
+/// be told.
+pub fn has_weak_references(job: &Bound<'_, PyAny>) -> bool {
+    static OFFSET: PyOnceLock<Option<usize>> = PyOnceLock::new();
+    let py = job.py();
+    let offset = OFFSET.get_or_init(py, || {
+        let class = py.import("apscheduler.job").and_then(|module| module.getattr("Job")).ok()?;
+        class.getattr("__weakrefoffset__").ok()?.extract::<usize>().ok().filter(|&offset| offset > 0)
+    });
+    match offset {
+        Some(offset) if is_library_job(job) => !read_slot(job, *offset).is_null(),
+        _ => true,
+    }
+}
+
 /// Whether `object` is of exactly the library's `Job` class (and its slots were found).
 pub fn is_library_job(object: &Bound<'_, PyAny>) -> bool {
     job_places(object.py()).is_some_and(|places| places.is_instance(object))

@@ -1,0 +1,427 @@
+//! Stored jobs that nothing but the memory store holds, kept in a compact form.
+//!
+//! A stored `Job` is a set of Python objects: the job itself, its id string, its
+//! `kwargs` dict, its next run time and its trigger with the trigger's start date.
+//! Together they take about 550 bytes per job, which the store holds for as long as
+//! the job is scheduled. A dormant job keeps the same state in 64 bytes: its id is the
+//! store's key already, its datetimes are packed into 16 bytes each, and what it has in
+//! common with the jobs stored before it (function, scheduler, executor, options, the
+//! trigger's zone and step) is shared with them.
+//!
+//! Nobody can tell a job was dormant. A job is put to sleep only when the store holds
+//! the only reference to it (so no one can see the object go, or change it afterwards)
+//! and no weak reference to it exists. It is woken, as a new object with equal
+//! attributes, by any read of the store; the woken object takes the dormant form's
+//! place, so whoever reads the job again while anyone holds it gets the same object.
+//!
+//! Only jobs of exactly the library's `Job` class are put to sleep, with datetimes of
+//! exactly `datetime.datetime`. A trigger is packed when it is the library's
+//! `IntervalTrigger` and the job holds the only reference to it; any other trigger is
+//! kept as the object it is.
+
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDelta, PyDict, PyFloat, PyString};
+
+use super::common::new_instance;
+use super::datetime_layout::{layout, Layout};
+use super::interval::{IntervalAttributes, PyIntervalTrigger};
+use super::slots::{all_job_slots, has_weak_references, set_job_attr, JobSlot};
+use super::zones;
+use crate::jobstore::JobKey;
+use crate::time::civil;
+
+/// A job as the memory store holds it.
+pub(crate) enum Stored {
+    /// The job object itself.
+    Live(Py<PyAny>),
+    /// The job's state, with no object (see the module's documentation).
+    Dormant(Box<DormantJob>),
+}
+
+pub(crate) struct DormantJob {
+    shape: Arc<JobShape>,
+    next_run_time: PackedTime,
+    trigger: DormantTrigger,
+}
+
+/// The attributes a job usually has in common with the jobs stored before it. Two jobs
+/// share a shape when every attribute is the same object.
+struct JobShape {
+    scheduler: Py<PyAny>,
+    jobstore_alias: Py<PyAny>,
+    func: Py<PyAny>,
+    func_ref: Py<PyAny>,
+    name: Py<PyAny>,
+    executor: Py<PyAny>,
+    args: Py<PyAny>,
+    misfire_grace_time: Py<PyAny>,
+    coalesce: Py<PyAny>,
+    max_instances: Py<PyAny>,
+    /// `None` for an empty dict the job alone held: a new one is made when it wakes.
+    kwargs: Option<Py<PyAny>>,
+}
+
+enum DormantTrigger {
+    Object(Py<PyAny>),
+    Interval { shape: Arc<IntervalShape>, start_date: PackedTime },
+}
+
+/// An interval trigger's attributes other than its start date. Two triggers share a
+/// shape when their zone, end date and jitter are the same objects and their step is
+/// equal (each trigger made by `add_job(func, 'interval', ...)` has a step of its own).
+struct IntervalShape {
+    timezone: Py<PyAny>,
+    end_date: Py<PyAny>,
+    interval: Py<PyAny>,
+    interval_length: Py<PyAny>,
+    jitter: Py<PyAny>,
+}
+
+/// A datetime's wall-clock fields and fold, packed into one word, with its tzinfo; or
+/// `None` (no datetime).
+struct PackedTime {
+    fields: u64,
+    tzinfo: Option<Py<PyAny>>,
+}
+
+/// What putting a job to sleep came to.
+pub(crate) enum Sleep {
+    Done(Box<DormantJob>),
+    /// Something else holds the job, or a weak reference to it: it may be let go later.
+    Held,
+    /// The job has something the dormant form cannot keep.
+    Never,
+}
+
+/// The shapes a store built last, shared with the next job put to sleep alike.
+#[derive(Default)]
+pub(crate) struct Shapes {
+    job: Option<Arc<JobShape>>,
+    interval: Option<Arc<IntervalShape>>,
+}
+
+impl Shapes {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.job.is_none() && self.interval.is_none()
+    }
+}
+
+/// Objects let go under the store's lock, dropped after it: freeing a Python object
+/// may run Python code.
+#[derive(Default)]
+pub(crate) struct Released {
+    objects: Vec<Py<PyAny>>,
+    job_shapes: Vec<Arc<JobShape>>,
+    interval_shapes: Vec<Arc<IntervalShape>>,
+}
+
+impl Released {
+    pub(crate) fn object(&mut self, object: Py<PyAny>) {
+        self.objects.push(object);
+    }
+}
+
+/// The classes a job is woken as.
+pub(crate) struct Classes {
+    job: Py<PyAny>,
+    interval_trigger: Py<PyAny>,
+    layout: &'static Layout,
+}
+
+/// The classes, found once; `None` when datetimes cannot be read in place (then no
+/// job is put to sleep). Call it before taking the store's lock: the first call
+/// imports modules.
+pub(crate) fn classes(py: Python<'_>) -> Option<&Classes> {
+    static CLASSES: PyOnceLock<Option<Classes>> = PyOnceLock::new();
+    CLASSES
+        .get_or_init(py, || {
+            let job = py.import("apscheduler.job").and_then(|module| module.getattr("Job")).ok()?;
+            let interval = py.import("apscheduler.triggers.interval").and_then(|module| module.getattr("IntervalTrigger")).ok()?;
+            Some(Classes { job: job.unbind(), interval_trigger: interval.unbind(), layout: layout(py)? })
+        })
+        .as_ref()
+}
+
+/// The number of references to `object`.
+fn references(object: &Bound<'_, PyAny>) -> isize {
+    // SAFETY: `object` is a live object.
+    unsafe { ffi::Py_REFCNT(object.as_ptr()) }
+}
+
+/// Puts `job`, stored under `key`, to sleep if nothing else holds it. Called with the
+/// store's lock held: it only reads objects and takes references, and whatever it lets
+/// go goes to `released`. The caller puts the dormant form in the job's place and lets
+/// the job object go.
+pub(crate) fn put_to_sleep(
+    job: &Bound<'_, PyAny>,
+    key: &JobKey,
+    classes: &Classes,
+    shapes: &mut Shapes,
+    released: &mut Released,
+) -> Sleep {
+    // The store's reference is the only one.
+    if references(job) != 1 {
+        return Sleep::Held;
+    }
+    let Some(slots) = all_job_slots(job) else { return Sleep::Never };
+    if has_weak_references(job) {
+        return Sleep::Held;
+    }
+    let [id, trigger, executor, next_run_time, coalesce, max_instances, misfire_grace_time, jobstore_alias, scheduler, func, func_ref, args, kwargs, name] =
+        slots;
+    // The id is the store's key again when the job wakes.
+    let same_id = id.cast::<PyString>().ok().filter(|id| id.is_exact_instance_of::<PyString>()).and_then(|id| id.to_cow().ok());
+    if !same_id.is_some_and(|id| key.with_text(|text| text == id)) {
+        return Sleep::Never;
+    }
+    let Some(next_run_time) = PackedTime::pack(&next_run_time, classes.layout) else { return Sleep::Never };
+    // Each slot read above holds a reference of its own: one more means the job holds
+    // the only other one.
+    let own = |value: &Bound<'_, PyAny>| references(value) == 2;
+    let kwargs = match kwargs.cast::<PyDict>() {
+        Ok(dict) if dict.is_exact_instance_of::<PyDict>() && dict.is_empty() && own(&kwargs) => None,
+        _ => Some(kwargs.unbind()),
+    };
+    let trigger = match pack_interval(&trigger, classes, own(&trigger), shapes, released) {
+        Some(packed) => packed,
+        None => DormantTrigger::Object(trigger.unbind()),
+    };
+    let built = JobShape {
+        scheduler: scheduler.unbind(),
+        jobstore_alias: jobstore_alias.unbind(),
+        func: func.unbind(),
+        func_ref: func_ref.unbind(),
+        name: name.unbind(),
+        executor: executor.unbind(),
+        args: args.unbind(),
+        misfire_grace_time: misfire_grace_time.unbind(),
+        coalesce: coalesce.unbind(),
+        max_instances: max_instances.unbind(),
+        kwargs,
+    };
+    let (shape, unused) = share(&mut shapes.job, built, JobShape::is_like, &mut released.job_shapes);
+    // Alike means the same objects, which the shared shape holds too: dropping these
+    // references frees nothing.
+    drop(unused);
+    Sleep::Done(Box::new(DormantJob { shape, next_run_time, trigger }))
+}
+
+/// The packed form of `trigger` if it is the library's interval trigger, held by the job
+/// alone (`owned`); its attributes are moved out of the object, which is freed with
+/// the job.
+fn pack_interval(
+    trigger: &Bound<'_, PyAny>,
+    classes: &Classes,
+    owned: bool,
+    shapes: &mut Shapes,
+    released: &mut Released,
+) -> Option<DormantTrigger> {
+    if !owned || !trigger.get_type().is(classes.interval_trigger.bind(trigger.py())) {
+        return None;
+    }
+    let py = trigger.py();
+    let mut native = trigger.cast::<PyIntervalTrigger>().ok()?.try_borrow_mut().ok()?;
+    let start_date = PackedTime::pack(native.start_date_object(py), classes.layout)?;
+    let IntervalAttributes { timezone, start_date: start_object, end_date, interval, interval_length, jitter } = native.take_attributes(py);
+    released.object(start_object);
+    let built = IntervalShape { timezone, end_date, interval, interval_length, jitter };
+    let (shape, unused) = share(&mut shapes.interval, built, |a, b| a.is_like(b, py), &mut released.interval_shapes);
+    if let Some(unused) = unused {
+        // Its step may be an object of its own, equal to the shared one's.
+        released.objects.extend([unused.timezone, unused.end_date, unused.interval, unused.interval_length, unused.jitter]);
+    }
+    Some(DormantTrigger::Interval { shape, start_date })
+}
+
+/// The shape in `last` if `alike` says `built` is like it, with `built` handed back
+/// unused; else `built`, which takes its place. The shape replaced is released after
+/// the lock.
+fn share<T>(last: &mut Option<Arc<T>>, built: T, alike: impl Fn(&T, &T) -> bool, released: &mut Vec<Arc<T>>) -> (Arc<T>, Option<T>) {
+    if let Some(shared) = last.as_ref().filter(|last| alike(last, &built)) {
+        return (shared.clone(), Some(built));
+    }
+    let built = Arc::new(built);
+    if let Some(replaced) = last.replace(built.clone()) {
+        released.push(replaced);
+    }
+    (built, None)
+}
+
+impl JobShape {
+    fn is_like(&self, other: &JobShape) -> bool {
+        let same = |a: &Py<PyAny>, b: &Py<PyAny>| a.as_ptr() == b.as_ptr();
+        same(&self.scheduler, &other.scheduler)
+            && same(&self.jobstore_alias, &other.jobstore_alias)
+            && same(&self.func, &other.func)
+            && same(&self.func_ref, &other.func_ref)
+            && same(&self.name, &other.name)
+            && same(&self.executor, &other.executor)
+            && same(&self.args, &other.args)
+            && same(&self.misfire_grace_time, &other.misfire_grace_time)
+            && same(&self.coalesce, &other.coalesce)
+            && same(&self.max_instances, &other.max_instances)
+            && match (&self.kwargs, &other.kwargs) {
+                (None, None) => true,
+                (Some(a), Some(b)) => same(a, b),
+                _ => false,
+            }
+    }
+}
+
+impl IntervalShape {
+    fn is_like(&self, other: &IntervalShape, py: Python<'_>) -> bool {
+        let same = |a: &Py<PyAny>, b: &Py<PyAny>| a.as_ptr() == b.as_ptr();
+        same(&self.timezone, &other.timezone)
+            && same(&self.end_date, &other.end_date)
+            && same(&self.jitter, &other.jitter)
+            && (same(&self.interval, &other.interval) || equal_steps(self.interval.bind(py), other.interval.bind(py)))
+            && (same(&self.interval_length, &other.interval_length)
+                || equal_lengths(self.interval_length.bind(py), other.interval_length.bind(py)))
+    }
+}
+
+/// Whether two objects are `timedelta`s (exactly) of the same length. The comparison
+/// runs under the store's lock, so it reads the values in place and calls nothing.
+fn equal_steps(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> bool {
+    let exact = |value: &Bound<'_, PyAny>| value.is_exact_instance_of::<PyDelta>();
+    exact(a) && exact(b) && zones::delta_micros(a).is_some_and(|micros| zones::delta_micros(b) == Some(micros))
+}
+
+/// Whether two objects are `float`s (exactly) with the same bits.
+fn equal_lengths(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> bool {
+    let value = |value: &Bound<'_, PyAny>| {
+        value.is_exact_instance_of::<PyFloat>().then(|| value.cast::<PyFloat>().ok().map(|float| float.value().to_bits())).flatten()
+    };
+    value(a).is_some_and(|bits| value(b) == Some(bits))
+}
+
+impl DormantJob {
+    /// A copy holding references of its own, to wake the job from once the store's
+    /// lock is let go.
+    pub(crate) fn snapshot(&self, py: Python<'_>) -> DormantJob {
+        DormantJob {
+            shape: self.shape.clone(),
+            next_run_time: self.next_run_time.clone_ref(py),
+            trigger: match &self.trigger {
+                DormantTrigger::Object(trigger) => DormantTrigger::Object(trigger.clone_ref(py)),
+                DormantTrigger::Interval { shape, start_date } => {
+                    DormantTrigger::Interval { shape: shape.clone(), start_date: start_date.clone_ref(py) }
+                }
+            },
+        }
+    }
+
+    /// The job's `next_run_time`, made anew.
+    pub(crate) fn next_run_time<'py>(&self, py: Python<'py>, classes: &Classes) -> PyResult<Bound<'py, PyAny>> {
+        self.next_run_time.unpack(py, classes.layout)
+    }
+
+    /// A new `Job` object with the job's attributes, stored under `key`.
+    pub(crate) fn wake<'py>(&self, py: Python<'py>, key: &JobKey, classes: &Classes) -> PyResult<Bound<'py, PyAny>> {
+        let shape = &*self.shape;
+        let job = new_instance(classes.job.bind(py))?;
+        let next_run_time = self.next_run_time.unpack(py, classes.layout)?;
+        let trigger = match &self.trigger {
+            DormantTrigger::Object(trigger) => trigger.bind(py).clone(),
+            DormantTrigger::Interval { shape, start_date } => {
+                // A job waiting for its first run has its trigger's start date as its
+                // next run time, one object: so it is again.
+                let start_date = match start_date.is(&self.next_run_time) {
+                    true => next_run_time.clone(),
+                    false => start_date.unpack(py, classes.layout)?,
+                };
+                let trigger = new_instance(classes.interval_trigger.bind(py))?;
+                trigger.cast::<PyIntervalTrigger>()?.try_borrow_mut()?.put_attributes(IntervalAttributes {
+                    timezone: shape.timezone.clone_ref(py),
+                    start_date: start_date.unbind(),
+                    end_date: shape.end_date.clone_ref(py),
+                    interval: shape.interval.clone_ref(py),
+                    interval_length: shape.interval_length.clone_ref(py),
+                    jitter: shape.jitter.clone_ref(py),
+                });
+                trigger
+            }
+        };
+        let kwargs = match &shape.kwargs {
+            Some(kwargs) => kwargs.bind(py).clone(),
+            None => PyDict::new(py).into_any(),
+        };
+        let id = key.with_text(|text| PyString::new(py, text));
+        let values: [(JobSlot, &Bound<'py, PyAny>); 14] = [
+            (JobSlot::Id, id.as_any()),
+            (JobSlot::Trigger, &trigger),
+            (JobSlot::Executor, shape.executor.bind(py)),
+            (JobSlot::NextRunTime, &next_run_time),
+            (JobSlot::Coalesce, shape.coalesce.bind(py)),
+            (JobSlot::MaxInstances, shape.max_instances.bind(py)),
+            (JobSlot::MisfireGraceTime, shape.misfire_grace_time.bind(py)),
+            (JobSlot::JobstoreAlias, shape.jobstore_alias.bind(py)),
+            (JobSlot::Scheduler, shape.scheduler.bind(py)),
+            (JobSlot::Func, shape.func.bind(py)),
+            (JobSlot::FuncRef, shape.func_ref.bind(py)),
+            (JobSlot::Args, shape.args.bind(py)),
+            (JobSlot::Kwargs, &kwargs),
+            (JobSlot::Name, shape.name.bind(py)),
+        ];
+        for (slot, value) in values {
+            set_job_attr(&job, slot, value)?;
+        }
+        Ok(job)
+    }
+}
+
+/// Bits of the packed fields, from the lowest: fold 1, microsecond 20, second 6,
+/// minute 6, hour 5, day 5, month 4, year 14. A datetime never uses the top bits,
+/// which mark the absence of one.
+const NO_TIME: u64 = u64::MAX;
+
+impl PackedTime {
+    /// `value` (a datetime of exactly the standard class, or `None`) packed; `None` for
+    /// anything else.
+    fn pack(value: &Bound<'_, PyAny>, layout: &Layout) -> Option<PackedTime> {
+        if value.is_none() {
+            return Some(PackedTime { fields: NO_TIME, tzinfo: None });
+        }
+        let (local, fold, tzinfo) = layout.read(value)?;
+        let fields = (u64::try_from(local.year()).ok()? << 47)
+            | (u64::from(local.month()) << 43)
+            | (u64::from(local.day()) << 38)
+            | (u64::from(local.hour()) << 33)
+            | (u64::from(local.minute()) << 27)
+            | (u64::from(local.second()) << 21)
+            | (u64::from(civil::microsecond(local)) << 1)
+            | u64::from(fold);
+        Some(PackedTime { fields, tzinfo: tzinfo.map(Bound::unbind) })
+    }
+
+    fn unpack<'py>(&self, py: Python<'py>, layout: &Layout) -> PyResult<Bound<'py, PyAny>> {
+        if self.fields == NO_TIME {
+            return Ok(py.None().into_bound(py));
+        }
+        let field = |shift: u32, bits: u32| ((self.fields >> shift) & ((1 << bits) - 1)) as u32;
+        let local = NaiveDate::from_ymd_opt(field(47, 14) as i32, field(43, 4), field(38, 5))
+            .and_then(|date| date.and_hms_micro_opt(field(33, 5), field(27, 6), field(21, 6), field(1, 20)));
+        let local: NaiveDateTime =
+            local.ok_or_else(|| pyo3::exceptions::PySystemError::new_err("a packed datetime did not unpack"))?;
+        layout.make(py, local, self.tzinfo.as_ref().map(|tz| tz.bind(py)), field(0, 1) == 1)
+    }
+
+    /// Whether both are the same value: the same fields in the same tzinfo object.
+    fn is(&self, other: &PackedTime) -> bool {
+        self.fields == other.fields
+            && match (&self.tzinfo, &other.tzinfo) {
+                (None, None) => true,
+                (Some(a), Some(b)) => a.as_ptr() == b.as_ptr(),
+                _ => false,
+            }
+    }
+
+    fn clone_ref(&self, py: Python<'_>) -> PackedTime {
+        PackedTime { fields: self.fields, tzinfo: self.tzinfo.as_ref().map(|tz| tz.clone_ref(py)) }
+    }
+}
