@@ -497,7 +497,7 @@ pub fn add_job_natively<'py>(
     };
     let known_utc = complete_job(scheduler, lib, &job, &trigger, &missing, None, plain_defaults(scheduler)?.as_ref())?;
 
-    with_store_lock(scheduler, || store_job(scheduler, lib, &job, &trigger, known_utc, jobstore, replace_existing))?;
+    with_store_lock(scheduler, || store_job(scheduler, lib, &job, &trigger, known_utc, jobstore, replace_existing, false))?;
     report_job_added(scheduler, &job, jobstore)?;
     Ok(Some(job))
 }
@@ -522,7 +522,7 @@ fn new_job_id<'py>(lib: &Library, py: Python<'py>) -> PyResult<Bound<'py, PyAny>
 
 /// `_store_job(job, jobstore, replace_existing)`, called with the job store lock held.
 /// `known_utc` is the UTC instant of the job's next run time, when `complete_job` set
-/// it and knows it.
+/// it and knows it. `pending` tells a job `start()` stores from its pending list.
 #[allow(clippy::too_many_arguments)]
 fn store_job<'py>(
     scheduler: &Bound<'py, PyAny>,
@@ -532,6 +532,7 @@ fn store_job<'py>(
     known_utc: Option<i64>,
     jobstore: &Bound<'py, PyAny>,
     replace_existing: &Bound<'py, PyAny>,
+    pending: bool,
 ) -> PyResult<()> {
     let py = scheduler.py();
     let stores = scheduler.getattr(intern!(py, "_jobstores"))?;
@@ -557,7 +558,7 @@ fn store_job<'py>(
                 }
             }
         };
-        memory.borrow().store_job(job, id, key, replace)?;
+        memory.borrow().store_job(job, id, key, replace, !pending)?;
     } else if let Err(error) = store.call_method1(intern!(py, "add_job"), (job,)) {
         if !error.is_instance(py, lib.conflicting_id_error.bind(py)) || !replace {
             return Err(error);
@@ -725,10 +726,10 @@ pub fn store_pending_jobs<'py>(
             let trigger = job.getattr(intern!(py, "trigger"))?;
             if plain_job && job.get_type().is(job_class) {
                 let known_utc = complete_job(scheduler, lib, &job, &trigger, &Missing::of(&job)?, Some(now), defaults.as_ref())?;
-                store_job(scheduler, lib, &job, &trigger, known_utc, &jobstore, &replace_existing)
+                store_job(scheduler, lib, &job, &trigger, known_utc, &jobstore, &replace_existing, true)
             } else {
                 global(&lib.scheduler_globals, intern!(py, "_complete_job"))?.call1((scheduler, &job, now))?;
-                store_job(scheduler, lib, &job, &trigger, None, &jobstore, &replace_existing)
+                store_job(scheduler, lib, &job, &trigger, None, &jobstore, &replace_existing, true)
             }
         })();
         if let Err(error) = outcome {

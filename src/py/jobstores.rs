@@ -130,10 +130,15 @@ fn run_key(job: &Bound<'_, PyAny>) -> PyResult<RunKey> {
 
 impl PyMemoryJobStore {
     /// `add_job(job)` for a job whose id and run key the caller has read, with
-    /// `replace_existing` as in `BaseScheduler._store_job`.
-    pub(crate) fn store_job(&self, job: &Bound<'_, PyAny>, id: JobKey, key: RunKey, replace_existing: bool) -> PyResult<()> {
+    /// `replace_existing` as in `BaseScheduler._store_job`. With `watch`, the job is
+    /// looked at again at the next change, to be put to sleep if its caller has let it
+    /// go by then; `start()` stores its pending jobs without, since its list of them
+    /// holds every one until the end.
+    pub(crate) fn store_job(&self, job: &Bound<'_, PyAny>, id: JobKey, key: RunKey, replace_existing: bool, watch: bool) -> PyResult<()> {
         let py = job.py();
-        self.settle(py);
+        if watch {
+            self.settle(py);
+        }
         let outcome = {
             let mut state = self.state.lock();
             let state = &mut *state;
@@ -144,8 +149,9 @@ impl PyMemoryJobStore {
             };
             if outcome.is_ok() {
                 state.changed();
-                // The caller holds the job now; it may have let it go by the next change.
-                state.candidates.push((id, 1));
+                if watch {
+                    state.candidates.push((id, 1));
+                }
             }
             outcome
         };
@@ -172,7 +178,11 @@ impl PyMemoryJobStore {
     /// Puts to sleep the candidate jobs nothing else holds any more.
     fn settle(&self, py: Python<'_>) {
         // Found before the lock: the first call imports modules.
-        let Some(classes) = dormant_jobs::classes(py) else { return };
+        let Some(classes) = dormant_jobs::classes(py) else {
+            // No job can be put to sleep here.
+            self.state.lock().candidates.clear();
+            return;
+        };
         let mut released = Released::default();
         {
             let mut state = self.state.lock();
@@ -273,7 +283,10 @@ impl PyMemoryJobStore {
     /// job is the object the store holds (a job that could not be woken in its place
     /// is left for the next pass, which is due at once).
     pub(crate) fn due_page(&self, py: Python<'_>, now: i64, after: Option<(i64, &JobKey)>, limit: usize) -> PyResult<Vec<(JobKey, i64, Py<PyAny>)>> {
-        self.settle(py);
+        // Once per pass: the jobs the pages before rescheduled are still running.
+        if after.is_none() {
+            self.settle(py);
+        }
         let page = self.objects(py, |jobs| jobs.due_page(now, after, limit).into_iter().map(|(id, at, job)| (id.clone(), at, job)).collect())?;
         Ok(page.into_iter().filter(|read| read.stored).map(|Read { id, value, job, .. }| (id, value, job)).collect())
     }
