@@ -30,6 +30,14 @@ impl JobKey {
         }
     }
 
+    /// Whether `id` is this key's id, compared without rendering or allocating.
+    pub fn is_key_of(&self, id: &str) -> bool {
+        match self {
+            JobKey::Hex(halves) => pack(id.as_bytes()).as_ref() == Some(halves),
+            JobKey::Text(text) => **text == *id,
+        }
+    }
+
     /// Calls `with` on the id's text, rendering a packed id on the stack.
     pub fn with_text<R>(&self, with: impl FnOnce(&str) -> R) -> R {
         match self {
@@ -110,6 +118,18 @@ impl fmt::Debug for JobKey {
 // that fails the test, not a panic that could reach Python.
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_key_knows_its_own_id_only() {
+        let hex = "0123456789abcdef0123456789abcdef";
+        for id in [hex, "plain", ""] {
+            let key = JobKey::new(id);
+            assert!(key.is_key_of(id));
+            assert!(!key.is_key_of("0123456789abcdef0123456789abcdeF"));
+            assert!(!key.is_key_of("other"));
+        }
+        assert!(!JobKey::new(hex).is_key_of("1123456789abcdef0123456789abcdef"));
+    }
     use super::*;
 
     const MADE: &str = "0f3a9c2b7d4e4f1a8b6c5d2e1f0a9b8c";

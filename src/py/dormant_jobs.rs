@@ -176,10 +176,11 @@ pub(crate) fn put_to_sleep(
         slots;
     // The id is the store's key again when the job wakes.
     let same_id = id.cast::<PyString>().ok().filter(|id| id.is_exact_instance_of::<PyString>()).and_then(|id| id.to_cow().ok());
-    if !same_id.is_some_and(|id| key.with_text(|text| text == id)) {
+    if !same_id.is_some_and(|id| key.is_key_of(&id)) {
         return Sleep::Never;
     }
-    let Some(next_run_time) = PackedTime::pack(&next_run_time, classes.layout) else { return Sleep::Never };
+    let next_run_object = next_run_time;
+    let Some(next_run_time) = PackedTime::pack(&next_run_object, classes.layout) else { return Sleep::Never };
     // Each slot read above holds a reference of its own: one more means the job holds
     // the only other one.
     let own = |value: &Bound<'_, PyAny>| references(value) == 2;
@@ -187,7 +188,7 @@ pub(crate) fn put_to_sleep(
         Ok(dict) if dict.is_exact_instance_of::<PyDict>() && dict.is_empty() && own(&kwargs) => None,
         _ => Some(kwargs.unbind()),
     };
-    let trigger = match pack_interval(&trigger, classes, own(&trigger), shapes, released) {
+    let trigger = match pack_interval(&trigger, classes, own(&trigger), (&next_run_object, &next_run_time), shapes, released) {
         Some(packed) => packed,
         None => DormantTrigger::Object(trigger.unbind()),
     };
@@ -213,11 +214,13 @@ pub(crate) fn put_to_sleep(
 
 /// The packed form of `trigger` if it is the library's interval trigger, held by the job
 /// alone (`owned`); its attributes are moved out of the object, which is freed with
-/// the job.
+/// the job. `first_run` is the job's next run time and its packed form, which a job
+/// waiting for its first run shares with the trigger's start date.
 fn pack_interval(
     trigger: &Bound<'_, PyAny>,
     classes: &Classes,
     owned: bool,
+    first_run: (&Bound<'_, PyAny>, &PackedTime),
     shapes: &mut Shapes,
     released: &mut Released,
 ) -> Option<DormantTrigger> {
@@ -226,7 +229,11 @@ fn pack_interval(
     }
     let py = trigger.py();
     let mut native = trigger.cast::<PyIntervalTrigger>().ok()?.try_borrow_mut().ok()?;
-    let start_date = PackedTime::pack(native.start_date_object(py), classes.layout)?;
+    let start_object = native.start_date_object(py);
+    let start_date = match start_object.is(first_run.0) {
+        true => first_run.1.clone_ref(py),
+        false => PackedTime::pack(start_object, classes.layout)?,
+    };
     let IntervalAttributes { timezone, start_date: start_object, end_date, interval, interval_length, jitter } = native.take_attributes(py);
     released.object(start_object);
     let built = IntervalShape { timezone, end_date, interval, interval_length, jitter };

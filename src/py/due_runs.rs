@@ -212,7 +212,7 @@ impl<'py> Pass<'_, 'py> {
         let stored = match following {
             Some((following, utc)) => {
                 set_job_attr(&job, JobSlot::NextRunTime, &following)?;
-                store.borrow().reschedule(id, RunKey::At(utc))
+                store.borrow().reschedule(id, RunKey::At(utc), *now_at)
             }
             None => {
                 let taken = store.borrow().take(py, id);

@@ -71,6 +71,14 @@ impl Snapshot {
     }
 }
 
+/// Whether a job with run key `key` is not due within `AT_REST_AFTER` of `now`.
+fn at_rest(key: RunKey, now: i64) -> bool {
+    match key {
+        RunKey::At(at) => at.saturating_sub(now) > AT_REST_AFTER,
+        RunKey::Paused => true,
+    }
+}
+
 fn now_micros() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX))
 }
@@ -196,7 +204,7 @@ impl PyMemoryJobStore {
                 let Some((entry, at)) = state.jobs.get_mut(&id) else { continue };
                 let Stored::Live(job) = &*entry else { continue };
                 // A paused job sorts last, at the largest key: it is at rest too.
-                if at.saturating_sub(now) <= AT_REST_AFTER {
+                if !at_rest(RunKey::At(at), now) {
                     continue;
                 }
                 match dormant_jobs::put_to_sleep(job.bind(py), &id, classes, &mut state.shapes, &mut released) {
@@ -291,12 +299,13 @@ impl PyMemoryJobStore {
         Ok(page.into_iter().filter(|read| read.stored).map(|Read { id, value, job, .. }| (id, value, job)).collect())
     }
 
-    /// Moves job `id` to run key `key` after a pass ran it; `false` if it is no longer
-    /// stored. The job may be put to sleep once its run is over.
-    pub(crate) fn reschedule(&self, id: &JobKey, key: RunKey) -> bool {
+    /// Moves job `id` to run key `key` after a pass at `now` ran it; `false` if it is
+    /// no longer stored. A job at rest until its next run may be put to sleep once its
+    /// run is over.
+    pub(crate) fn reschedule(&self, id: &JobKey, key: RunKey, now: i64) -> bool {
         let mut state = self.state.lock();
         let rescheduled = state.jobs.reschedule(id, key).is_ok();
-        if rescheduled {
+        if rescheduled && at_rest(key, now) {
             state.candidates.push((id.clone(), TRIES_AFTER_READ));
         }
         rescheduled
