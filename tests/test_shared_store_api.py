@@ -157,6 +157,35 @@ def test_job_paused_through_one_process_stops_in_the_other_within_a_second(make_
     assert not [t for t in ticks if t > paused_at + 1.0]
 
 
+def test_a_change_made_before_the_other_process_listens_reaches_it_at_once(make_store):
+    """A change published before a process's subscription took effect is never
+    delivered to it; the process looks at the store once it listens, rather than at
+    its next poll (10 s away)."""
+    ticks.clear()
+    a, b = scheduler_on(make_store()), scheduler_on(make_store())
+    listen = b._jobstores["default"]._sharing._listen
+    subscribed = threading.Event()
+
+    def late_listen(stop, heard):
+        time.sleep(0.5)  # a change is made meanwhile
+        subscribed.set()
+        return listen(stop, heard)
+
+    b._jobstores["default"]._sharing._listen = late_listen
+    a.start(paused=True)  # takes no jobs: every run happens in b
+    b.start()
+    try:
+        a.add_job(tick, "interval", seconds=0.1, id="tick")
+        assert not subscribed.is_set()
+        deadline = time.monotonic() + 4
+        while len(ticks) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(ticks) >= 3
+    finally:
+        a.shutdown()
+        b.shutdown()
+
+
 def test_rewriting_a_job_read_before_a_pass_keeps_the_advanced_run_time(make_store):
     """modify_job() in one process reads the job, another process's pass advances
     it, and the write keeps the advanced time: the run just made is not made again."""

@@ -247,9 +247,14 @@ class ChangeListener:
     A thread that waits for the other processes' notifications of changes; any
     batch of them wakes this process's scheduler. The backend's
     ``_listen(stop, heard)`` blocks until ``stop`` is set, calling ``heard(senders)``
-    with the member IDs of each batch; it raises when its connection fails (the
-    thread waits a second and listens again) and returns early when it cannot
-    listen at all.
+    with the member IDs of each batch, and ``heard(None)`` once it listens; it raises
+    when its connection fails (the thread waits a second and listens again) and
+    returns early when it cannot listen at all.
+
+    A change published before the subscription took effect (at start, or while the
+    connection was being made again) is never delivered, so ``heard(None)`` wakes
+    the scheduler for one look at the store: without it, such a change would wait
+    for the next poll, ``poll_seconds`` later.
     """
 
     def __init__(self, sharing):
@@ -278,7 +283,7 @@ class ChangeListener:
 
     def _heard(self, senders):
         sharing = self._sharing
-        if any(sender != sharing.member for sender in senders):
+        if senders is None or any(sender != sharing.member for sender in senders):
             scheduler = sharing._store._scheduler
             if is_running(scheduler):
                 scheduler.wakeup()

@@ -415,6 +415,10 @@ class RedisSharing(_shared.SharingBase):
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         try:
             pubsub.subscribe(self._channel)
+            # The server takes commands in the order they come: a change published
+            # before it took the subscription was written before the look at the
+            # store this asks for.
+            heard(None)
             while not stop.is_set():
                 message = pubsub.get_message(timeout=0.5)
                 if message is not None:

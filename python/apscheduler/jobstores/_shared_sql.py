@@ -399,6 +399,7 @@ class SQLSharing(_shared.SharingBase):
             driver.autocommit = True
             with driver.cursor() as cursor:
                 cursor.execute(f'LISTEN "{self._channel}"')
+            heard(None)
             while not stop.is_set():
                 readable, _, _ = select_module.select([driver], [], [], 0.5)
                 if readable:
