@@ -213,8 +213,7 @@ pub(crate) fn put_to_sleep(
 }
 
 /// The packed form of `trigger` if it is the library's interval trigger, held by the job
-/// alone (`owned`); its attributes are moved out of the object, which is freed with
-/// the job. `first_run` is the job's next run time and its packed form, which a job
+/// alone (`owned`), which is then freed with the job. `first_run` is the job's next run time and its packed form, which a job
 /// waiting for its first run shares with the trigger's start date.
 fn pack_interval(
     trigger: &Bound<'_, PyAny>,
@@ -228,20 +227,18 @@ fn pack_interval(
         return None;
     }
     let py = trigger.py();
-    let mut native = trigger.cast::<PyIntervalTrigger>().ok()?.try_borrow_mut().ok()?;
+    let native = trigger.cast::<PyIntervalTrigger>().ok()?.try_borrow().ok()?;
     let start_object = native.start_date_object(py);
     let start_date = match start_object.is(first_run.0) {
         true => first_run.1.clone_ref(py),
         false => PackedTime::pack(start_object, classes.layout)?,
     };
-    let IntervalAttributes { timezone, start_date: start_object, end_date, interval, interval_length, jitter } = native.take_attributes(py);
-    released.object(start_object);
+    let IntervalAttributes { timezone, end_date, interval, interval_length, jitter, .. } = native.attributes(py);
     let built = IntervalShape { timezone, end_date, interval, interval_length, jitter };
     let (shape, unused) = share(&mut shapes.interval, built, |a, b| a.is_like(b, py), &mut released.interval_shapes);
-    if let Some(unused) = unused {
-        // Its step may be an object of its own, equal to the shared one's.
-        released.objects.extend([unused.timezone, unused.end_date, unused.interval, unused.interval_length, unused.jitter]);
-    }
+    // Its references are to the trigger's own objects, which the trigger keeps until
+    // it is freed with the job, after the lock: dropping them here frees nothing.
+    drop(unused);
     Some(DormantTrigger::Interval { shape, start_date })
 }
 

@@ -205,23 +205,19 @@ impl PyIntervalTrigger {
         self.start_date.bind(py)
     }
 
-    /// Moves the attributes out, leaving `None` in their place: for a trigger object
-    /// about to be freed, whose state lives on elsewhere (see `dormant_jobs`). The
-    /// compiled form stays, to be dropped with the object: this runs under the job
-    /// store's lock, and dropping it may free Python objects.
-    pub(crate) fn take_attributes(&mut self, py: Python<'_>) -> IntervalAttributes {
-        let take = |field: &mut Py<PyAny>| std::mem::replace(field, py.None());
+    /// The attributes, as new references.
+    pub(crate) fn attributes(&self, py: Python<'_>) -> IntervalAttributes {
         IntervalAttributes {
-            timezone: take(&mut self.timezone),
-            start_date: take(&mut self.start_date),
-            end_date: take(&mut self.end_date),
-            interval: take(&mut self.interval),
-            interval_length: take(&mut self.interval_length),
-            jitter: take(&mut self.jitter),
+            timezone: self.timezone.clone_ref(py),
+            start_date: self.start_date.clone_ref(py),
+            end_date: self.end_date.clone_ref(py),
+            interval: self.interval.clone_ref(py),
+            interval_length: self.interval_length.clone_ref(py),
+            jitter: self.jitter.clone_ref(py),
         }
     }
 
-    /// Gives a fresh trigger object the attributes of one taken apart before.
+    /// Gives a fresh trigger object the attributes of another (see `dormant_jobs`).
     pub(crate) fn put_attributes(&mut self, attributes: IntervalAttributes) {
         let IntervalAttributes { timezone, start_date, end_date, interval, interval_length, jitter } = attributes;
         self.timezone = timezone;

@@ -145,11 +145,12 @@ pub fn all_job_slots<'py>(job: &Bound<'py, PyAny>) -> Option<[Bound<'py, PyAny>;
     if !places.is_instance(job) {
         return None;
     }
-    let mut slots = Vec::with_capacity(JOB_SLOT_NAMES.len());
-    for index in 0..JOB_SLOT_NAMES.len() {
-        slots.push(places.read(job, index)?);
+    let slots: [Option<Bound<'py, PyAny>>; JOB_SLOT_NAMES.len()] = std::array::from_fn(|index| places.read(job, index));
+    if slots.iter().any(Option::is_none) {
+        return None;
     }
-    slots.try_into().ok()
+    // Every slot is set (checked just above): the default is never used.
+    Some(slots.map(|slot| slot.unwrap_or_else(|| job.py().None().into_bound(job.py()))))
 }
 
 /// Whether something holds a weak reference to `job`, an object of exactly the
