@@ -132,9 +132,19 @@ def test_held_and_weakly_referenced_jobs_stay_objects(scheduler):
 
 
 def test_a_job_due_within_a_second_stays_an_object(scheduler):
+    # It would be woken again right away, and again after each of its runs.
     soon = datetime.now(timezone.utc) + timedelta(seconds=0.5)
-    scheduler.add_job(noop, "date", run_date=soon)
+    scheduler.add_job(noop, "interval", minutes=5, start_date=soon)
     assert _settled(scheduler)._dormant_count() == 0
+
+
+def test_a_job_that_runs_once_sleeps_however_soon_it_is_due(scheduler):
+    soon = datetime.now(timezone.utc) + timedelta(seconds=0.5)
+    job = scheduler.add_job(noop, "date", run_date=soon, id="a")
+    before = _attributes(job)
+    del job
+    _put_to_sleep(scheduler)
+    assert _attributes(scheduler.get_job("a")) == before
 
 
 def test_changes_to_a_woken_job_survive_its_next_sleep(scheduler):

@@ -191,6 +191,12 @@ pub fn job_attr<'py>(job: &Bound<'py, PyAny>, slot: JobSlot) -> PyResult<Bound<'
     job.getattr(job_slot_name(py, slot))
 }
 
+/// The attribute of a job of exactly the library's class, read from its slot; `None`
+/// for any other object or an unset slot. It never runs Python code.
+pub fn job_slot<'py>(job: &Bound<'py, PyAny>, slot: JobSlot) -> Option<Bound<'py, PyAny>> {
+    job_places(job.py())?.read(job, slot as usize)
+}
+
 /// Whether the attribute is set on `job` (`hasattr`), read from the slot without
 /// building the `AttributeError` an unset one raises; `None` unless `job` is of exactly
 /// the library's class.
