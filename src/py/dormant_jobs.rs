@@ -30,8 +30,7 @@ use pyo3::types::{PyDelta, PyDict, PyFloat, PyString};
 use super::common::new_instance;
 use super::datetime_layout::{layout, Layout};
 use super::interval::{IntervalAttributes, PyIntervalTrigger};
-use super::date::PyDateTrigger;
-use super::slots::{all_job_slots, has_weak_references, job_slot, set_job_attr, JobSlot};
+use super::slots::{all_job_slots, has_weak_references, set_job_attr, JobSlot};
 use super::zones;
 use crate::jobstore::JobKey;
 use crate::time::civil;
@@ -146,13 +145,6 @@ pub(crate) fn classes(py: Python<'_>) -> Option<&Classes> {
             Some(Classes { job: job.unbind(), interval_trigger: interval.unbind(), layout: layout(py)? })
         })
         .as_ref()
-}
-
-/// Whether `job` (a stored job) runs once: its trigger is a `DateTrigger`. Such a job
-/// is woken once, for its run, so it may sleep however soon that is. It only reads a
-/// slot, under the store's lock.
-pub(crate) fn runs_once(job: &Bound<'_, PyAny>) -> bool {
-    job_slot(job, JobSlot::Trigger).is_some_and(|trigger| trigger.is_instance_of::<PyDateTrigger>())
 }
 
 /// The number of references to `object`.

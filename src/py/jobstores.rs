@@ -20,7 +20,7 @@ use crate::jobstore::{JobKey, OrderedJobs, RunKey, StoreError};
 /// A job due within this many microseconds stays an object: it would be woken again
 /// right away. Waking and putting to sleep cost about 2 µs per run, which a fan-out
 /// of thousands of jobs firing every second would pay on every run. A job that runs
-/// once sleeps however soon it is due (see `dormant_jobs::runs_once`).
+/// once sleeps however soon it is due.
 const AT_REST_AFTER: i64 = 1_000_000;
 
 /// How many times a job read from the store, or rescheduled by a pass, is looked at
@@ -205,7 +205,8 @@ impl PyMemoryJobStore {
                 let Some((entry, at)) = state.jobs.get_mut(&id) else { continue };
                 let Stored::Live(job) = &*entry else { continue };
                 // A paused job sorts last, at the largest key: it is at rest too.
-                if !at_rest(RunKey::At(at), now) && !dormant_jobs::runs_once(job.bind(py)) {
+                // A job that runs once is woken once, for its run: it may sleep until then.
+                if !at_rest(RunKey::At(at), now) && !stored_jobs_gc::runs_once(job.bind(py)) {
                     continue;
                 }
                 match dormant_jobs::put_to_sleep(job.bind(py), &id, classes, &mut state.shapes, &mut released) {

@@ -23,7 +23,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 
 use super::date::PyDateTrigger;
-use super::slots::{is_library_job, job_attr, JobSlot};
+use super::slots::{is_library_job, job_slot, JobSlot};
 
 /// Called as the store takes `job`.
 pub(crate) fn hide(job: &Bound<'_, PyAny>) {
@@ -32,8 +32,10 @@ pub(crate) fn hide(job: &Bound<'_, PyAny>) {
     }
 }
 
-fn runs_once(job: &Bound<'_, PyAny>) -> bool {
-    job_attr(job, JobSlot::Trigger).is_ok_and(|trigger| trigger.is_instance_of::<PyDateTrigger>())
+/// Whether `job`, of exactly the library's `Job` class, runs once: its trigger is a
+/// `DateTrigger`. It only reads a slot, so it may be asked under the store's lock.
+pub(crate) fn runs_once(job: &Bound<'_, PyAny>) -> bool {
+    job_slot(job, JobSlot::Trigger).is_some_and(|trigger| trigger.is_instance_of::<PyDateTrigger>())
 }
 
 /// `release` for the job object an update replaced, unless it is the very object
