@@ -34,10 +34,10 @@ pub struct PyMemoryJobStore {
     // go before any Python code runs or the GIL is released. `os.fork()` runs with the
     // GIL held by the forking thread, so no thread holds the lock at the fork and a
     // forked child finds it free; nothing needs resetting in the child.
-    pub(crate) state: Mutex<StoreState>,
+    state: Mutex<StoreState>,
 }
 
-pub(crate) struct StoreState {
+struct StoreState {
     jobs: OrderedJobs<Stored>,
     /// Jobs to put to sleep at the store's next change or pass if nothing else holds
     /// them by then, each with how many more times to look.
