@@ -287,6 +287,22 @@ def test_sleeping_jobs_run_when_due():
         scheduler.shutdown()
 
 
+def test_jobs_added_before_start_sleep_over_the_passes_after_it():
+    scheduler = BackgroundScheduler(timezone=timezone.utc)
+    for index in range(20):
+        scheduler.add_job(noop, "interval", minutes=5, id=f"job{index}")
+    scheduler.start()
+    try:
+        store = _store(scheduler)
+        deadline = time.monotonic() + 10
+        while store._dormant_count() < 20 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert store._dormant_count() == 20  # by the first pass
+        assert sorted(job.id for job in scheduler.get_jobs()) == sorted(f"job{index}" for index in range(20))
+    finally:
+        scheduler.shutdown()
+
+
 def test_jobs_woken_by_a_read_go_back_to_sleep(scheduler):
     for index in range(20):
         scheduler.add_job(noop, "interval", minutes=5, id=f"job{index}")

@@ -155,6 +155,17 @@ impl<J> OrderedJobs<J> {
         self.order.iter().filter_map(|(_, id)| self.get(id).map(|job| (id, job)))
     }
 
+    /// Up to `limit` ids in order after the run key and id `after` (from the first job
+    /// when `None`), with their run keys: a walk over every job, a stretch at a time.
+    pub fn ids_after(&self, after: Option<&(Micros, JobKey)>, limit: usize) -> Vec<(Micros, JobKey)> {
+        use std::ops::Bound;
+        let start = match after {
+            Some(after) => Bound::Excluded(after.clone()),
+            None => Bound::Unbounded,
+        };
+        self.order.range((start, Bound::Unbounded)).take(limit).cloned().collect()
+    }
+
     /// The first job in order, which tells the next run time (if it isn't paused).
     pub fn first(&self) -> Option<&J> {
         self.order.first().and_then(|(_, id)| self.get(id))

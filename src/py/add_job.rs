@@ -23,7 +23,7 @@ use super::due_runs::{ask_next_fire_time, is_aware, trigger_result_utc};
 use super::function_fields;
 use super::interval::PyIntervalTrigger;
 use super::job_reports::report_job_added;
-use super::jobstores::{stored_id_key, PyMemoryJobStore};
+use super::jobstores::{stored_id_key, PyMemoryJobStore, Watch};
 use super::report::are_library_methods;
 use super::slots::{job_attr, job_has, set_job_attr, JobSlot};
 use super::zones;
@@ -558,7 +558,8 @@ fn store_job<'py>(
                 }
             }
         };
-        memory.borrow().store_job(job, id, key, replace, !pending)?;
+        let watch = if pending { Watch::AtPasses } else { Watch::AtNextChange };
+        memory.borrow().store_job(job, id, key, replace, watch)?;
     } else if let Err(error) = store.call_method1(intern!(py, "add_job"), (job,)) {
         if !error.is_instance(py, lib.conflicting_id_error.bind(py)) || !replace {
             return Err(error);

@@ -5,6 +5,7 @@
 //! nothing else holds and that is not due soon is kept in a compact form instead
 //! (`dormant_jobs`), and made an object again whenever it is read.
 
+use std::collections::VecDeque;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
@@ -23,6 +24,12 @@ use crate::jobstore::{JobKey, OrderedJobs, RunKey, StoreError};
 /// once sleeps however soon it is due.
 const AT_REST_AFTER: i64 = 1_000_000;
 
+/// How many candidates a change looks at, at most (usually the one job before it),
+/// and how many a pass does. Bounded so that neither takes long when `start()` has
+/// just stored thousands of jobs: a pass puts 256 of them to sleep in about 0.15 ms.
+const SETTLE_ON_CHANGE: usize = 8;
+const SETTLE_ON_PASS: usize = 256;
+
 /// How many times a job read from the store, or rescheduled by a pass, is looked at
 /// again while something else still holds it (a caller, a running worker) before the
 /// store stops trying until its next read or run.
@@ -40,12 +47,27 @@ pub struct PyMemoryJobStore {
 struct StoreState {
     jobs: OrderedJobs<Stored>,
     /// Jobs to put to sleep at the store's next change or pass if nothing else holds
-    /// them by then, each with how many more times to look.
-    candidates: Vec<(JobKey, u8)>,
+    /// them by then, oldest first, each with how many more times to look.
+    candidates: VecDeque<(JobKey, u8)>,
+    /// Where the passes' walk over every job has got to (`Some(None)`: not started),
+    /// when one is under way.
+    sweep: Option<Option<(i64, JobKey)>>,
     shapes: Shapes,
     /// Counts the changes of stored entries: a job woken outside the lock takes its
     /// dormant form's place only if nothing changed meanwhile.
     generation: u64,
+}
+
+/// When a job just stored is looked at again, to be put to sleep.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Watch {
+    /// At the store's next change: the caller that added the job has usually let it
+    /// go by then.
+    AtNextChange,
+    /// By the passes to come, which walk over every stored job, `SETTLE_ON_PASS` jobs
+    /// a pass: `start()` stores its pending jobs while its list of them holds every one
+    /// until it returns.
+    AtPasses,
 }
 
 /// A job read for a caller: its id, what the caller picked along with it, the object,
@@ -139,14 +161,12 @@ fn run_key(job: &Bound<'_, PyAny>) -> PyResult<RunKey> {
 
 impl PyMemoryJobStore {
     /// `add_job(job)` for a job whose id and run key the caller has read, with
-    /// `replace_existing` as in `BaseScheduler._store_job`. With `watch`, the job is
-    /// looked at again at the next change, to be put to sleep if its caller has let it
-    /// go by then; `start()` stores its pending jobs without, since its list of them
-    /// holds every one until the end.
-    pub(crate) fn store_job(&self, job: &Bound<'_, PyAny>, id: JobKey, key: RunKey, replace_existing: bool, watch: bool) -> PyResult<()> {
+    /// `replace_existing` as in `BaseScheduler._store_job`; `watch` tells when the job
+    /// is looked at again, to be put to sleep if nothing else holds it by then.
+    pub(crate) fn store_job(&self, job: &Bound<'_, PyAny>, id: JobKey, key: RunKey, replace_existing: bool, watch: Watch) -> PyResult<()> {
         let py = job.py();
-        if watch {
-            self.settle(py);
+        if watch == Watch::AtNextChange {
+            self.settle(py, SETTLE_ON_CHANGE);
         }
         let outcome = {
             let mut state = self.state.lock();
@@ -158,8 +178,13 @@ impl PyMemoryJobStore {
             };
             if outcome.is_ok() {
                 state.changed();
-                if watch {
-                    state.candidates.push((id, 1));
+                match watch {
+                    Watch::AtNextChange => state.candidates.push_back((id, 1)),
+                    Watch::AtPasses => {
+                        if state.sweep.is_none() {
+                            state.sweep = Some(None);
+                        }
+                    }
                 }
             }
             outcome
@@ -179,13 +204,13 @@ impl PyMemoryJobStore {
         }
     }
 
-    /// Makes room for a batch of `additional` jobs about to be stored.
+    /// Makes room for the batch of `additional` jobs `start()` is about to store.
     pub(crate) fn reserve(&self, additional: usize) {
         self.state.lock().jobs.reserve(additional);
     }
 
-    /// Puts to sleep the candidate jobs nothing else holds any more.
-    fn settle(&self, py: Python<'_>) {
+    /// Puts to sleep the oldest `limit` candidates, if nothing else holds them any more.
+    fn settle(&self, py: Python<'_>, limit: usize) {
         // Found before the lock: the first call imports modules.
         let Some(classes) = dormant_jobs::classes(py) else {
             // No job can be put to sleep here.
@@ -200,25 +225,33 @@ impl PyMemoryJobStore {
             }
             let now = now_micros();
             let state = &mut *state;
-            let candidates = std::mem::take(&mut state.candidates);
+            let count = state.candidates.len().min(limit);
+            let candidates: Vec<(JobKey, u8)> = state.candidates.drain(..count).collect();
             for (id, tries) in candidates {
-                let Some((entry, at)) = state.jobs.get_mut(&id) else { continue };
-                let Stored::Live(job) = &*entry else { continue };
-                // A paused job sorts last, at the largest key: it is at rest too.
-                // A job that runs once is woken once, for its run: it may sleep until then.
-                if !at_rest(RunKey::At(at), now) && !stored_jobs_gc::runs_once(job.bind(py)) {
-                    continue;
+                if matches!(state.try_to_sleep(py, &id, now, classes, &mut released), Some(Sleep::Held)) && tries > 1 {
+                    state.candidates.push_back((id, tries - 1));
                 }
-                match dormant_jobs::put_to_sleep(job.bind(py), &id, classes, &mut state.shapes, &mut released) {
-                    Sleep::Done(record) => {
-                        if let Stored::Live(job) = std::mem::replace(entry, Stored::Dormant(record)) {
-                            released.object(job);
-                        }
-                        state.generation += 1;
-                    }
-                    Sleep::Held if tries > 1 => state.candidates.push((id, tries - 1)),
-                    Sleep::Held | Sleep::Never => {}
-                }
+            }
+        }
+        drop(released);
+    }
+
+    /// Puts to sleep the next `SETTLE_ON_PASS` jobs of the walk over every job, if one
+    /// is under way.
+    fn sweep(&self, py: Python<'_>) {
+        let Some(classes) = dormant_jobs::classes(py) else { return };
+        let mut released = Released::default();
+        {
+            let mut state = self.state.lock();
+            let Some(cursor) = state.sweep.take() else { return };
+            let now = now_micros();
+            let stretch = state.jobs.ids_after(cursor.as_ref(), SETTLE_ON_PASS);
+            for (_, id) in &stretch {
+                state.try_to_sleep(py, id, now, classes, &mut released);
+            }
+            // A stretch shorter than asked for ends the walk.
+            if stretch.len() == SETTLE_ON_PASS {
+                state.sweep = Some(stretch.into_iter().last());
             }
         }
         drop(released);
@@ -262,7 +295,7 @@ impl PyMemoryJobStore {
                         let Read { id, job, .. } = &read[index];
                         if let Some((entry, _)) = state.jobs.get_mut(id) {
                             replaced.push(std::mem::replace(entry, Stored::Live(job.clone_ref(py))));
-                            state.candidates.push((id.clone(), TRIES_AFTER_READ));
+                            state.candidates.push_back((id.clone(), TRIES_AFTER_READ));
                         }
                     }
                     state.changed();
@@ -295,7 +328,8 @@ impl PyMemoryJobStore {
     pub(crate) fn due_page(&self, py: Python<'_>, now: i64, after: Option<(i64, &JobKey)>, limit: usize) -> PyResult<Vec<(JobKey, i64, Py<PyAny>)>> {
         // Once per pass: the jobs the pages before rescheduled are still running.
         if after.is_none() {
-            self.settle(py);
+            self.settle(py, SETTLE_ON_PASS);
+            self.sweep(py);
         }
         let page = self.objects(py, |jobs| jobs.due_page(now, after, limit).into_iter().map(|(id, at, job)| (id.clone(), at, job)).collect())?;
         Ok(page.into_iter().filter(|read| read.stored).map(|Read { id, value, job, .. }| (id, value, job)).collect())
@@ -308,7 +342,7 @@ impl PyMemoryJobStore {
         let mut state = self.state.lock();
         let rescheduled = state.jobs.reschedule(id, key).is_ok();
         if rescheduled && at_rest(key, now) {
-            state.candidates.push((id.clone(), TRIES_AFTER_READ));
+            state.candidates.push_back((id.clone(), TRIES_AFTER_READ));
         }
         rescheduled
     }
@@ -336,6 +370,28 @@ impl PyMemoryJobStore {
 impl StoreState {
     fn changed(&mut self) {
         self.generation += 1;
+    }
+
+    /// Puts job `id` to sleep if it is a live job at rest that nothing else holds; what
+    /// `put_to_sleep` said, or `None` when the job was not a candidate at all.
+    fn try_to_sleep(&mut self, py: Python<'_>, id: &JobKey, now: i64, classes: &dormant_jobs::Classes, released: &mut Released) -> Option<Sleep> {
+        let (entry, at) = self.jobs.get_mut(id)?;
+        let Stored::Live(job) = &*entry else { return None };
+        // A paused job sorts last, at the largest key: it is at rest too. A job that
+        // runs once is woken once, for its run: it may sleep until then.
+        if !at_rest(RunKey::At(at), now) && !stored_jobs_gc::runs_once(job.bind(py)) {
+            return None;
+        }
+        match dormant_jobs::put_to_sleep(job.bind(py), id, classes, &mut self.shapes, released) {
+            Sleep::Done(record) => {
+                if let Stored::Live(job) = std::mem::replace(entry, Stored::Dormant(record)) {
+                    released.object(job);
+                }
+                self.generation += 1;
+                None
+            }
+            outcome => Some(outcome),
+        }
     }
 }
 
@@ -370,7 +426,8 @@ impl PyMemoryJobStore {
         PyMemoryJobStore {
             state: Mutex::new(StoreState {
                 jobs: OrderedJobs::default(),
-                candidates: Vec::new(),
+                candidates: VecDeque::new(),
+                sweep: None,
                 shapes: Shapes::default(),
                 generation: 0,
             }),
@@ -404,13 +461,13 @@ impl PyMemoryJobStore {
     fn add_job(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
         let id = job_id_key(job)?;
         let key = run_key(job)?;
-        self.settle(job.py());
+        self.settle(job.py(), SETTLE_ON_CHANGE);
         let added = {
             let mut state = self.state.lock();
             let added = state.jobs.add(id.clone(), Stored::Live(job.clone().unbind()), key);
             if added.is_ok() {
                 state.changed();
-                state.candidates.push((id, 1));
+                state.candidates.push_back((id, 1));
             }
             added
         };
@@ -426,13 +483,13 @@ impl PyMemoryJobStore {
     fn update_job(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
         let id = job_id_key(job)?;
         let key = run_key(job)?;
-        self.settle(job.py());
+        self.settle(job.py(), SETTLE_ON_CHANGE);
         let replaced = {
             let mut state = self.state.lock();
             let replaced = state.jobs.update(&id, Stored::Live(job.clone().unbind()), key);
             if replaced.is_ok() {
                 state.changed();
-                state.candidates.push((id, 1));
+                state.candidates.push_back((id, 1));
             }
             replaced
         };
@@ -456,7 +513,7 @@ impl PyMemoryJobStore {
 
     fn remove_job(&self, job_id: &Bound<'_, PyAny>) -> PyResult<()> {
         let py = job_id.py();
-        self.settle(py);
+        self.settle(py, SETTLE_ON_CHANGE);
         let removed = match job_key(job_id) {
             Some(id) => {
                 let mut state = self.state.lock();
@@ -496,9 +553,9 @@ impl PyMemoryJobStore {
         self.state.lock().jobs.all().filter(|stored| matches!(stored, Stored::Dormant(_))).count()
     }
 
-    /// Looks at the jobs waiting to be put to sleep now, as the next change would (for
-    /// tests).
+    /// Looks at every job waiting to be put to sleep now, as the changes and passes to
+    /// come would (for tests).
     fn _settle(&self, py: Python<'_>) {
-        self.settle(py);
+        self.settle(py, usize::MAX);
     }
 }
