@@ -30,7 +30,7 @@ use pyo3::types::{PyDelta, PyDict, PyFloat, PyString};
 use super::common::new_instance;
 use super::datetime_layout::{layout, Layout};
 use super::interval::{IntervalAttributes, PyIntervalTrigger};
-use super::slots::{all_job_slots, has_weak_references, set_job_attr, JobSlot};
+use super::slots::{all_job_slots, has_weak_references, job_places_found, set_job_attr, JobSlot};
 use super::zones;
 use crate::jobstore::JobKey;
 use crate::time::civil;
@@ -133,13 +133,17 @@ pub(crate) struct Classes {
     layout: &'static Layout,
 }
 
-/// The classes, found once; `None` when datetimes cannot be read in place (then no
-/// job is put to sleep). Call it before taking the store's lock: the first call
-/// imports modules.
+/// The classes, found once; `None` when datetimes or `Job`'s slots cannot be read in
+/// place (then no job is put to sleep). Call it before taking the store's lock: the
+/// first call imports modules, and finds the places of `Job`'s slots, which are read
+/// under the lock.
 pub(crate) fn classes(py: Python<'_>) -> Option<&Classes> {
     static CLASSES: PyOnceLock<Option<Classes>> = PyOnceLock::new();
     CLASSES
         .get_or_init(py, || {
+            if !job_places_found(py) {
+                return None;
+            }
             let job = py.import("apscheduler.job").and_then(|module| module.getattr("Job")).ok()?;
             let interval = py.import("apscheduler.triggers.interval").and_then(|module| module.getattr("IntervalTrigger")).ok()?;
             Some(Classes { job: job.unbind(), interval_trigger: interval.unbind(), layout: layout(py)? })
@@ -212,9 +216,10 @@ pub(crate) fn put_to_sleep(
     Sleep::Done(Box::new(DormantJob { shape, next_run_time, trigger }))
 }
 
-/// The packed form of `trigger` if it is the library's interval trigger, held by the job
-/// alone (`owned`), which is then freed with the job. `first_run` is the job's next run time and its packed form, which a job
-/// waiting for its first run shares with the trigger's start date.
+/// The packed form of `trigger` if it is the library's interval trigger, held by the
+/// job alone (`owned`), which is then freed with the job. `first_run` is the job's
+/// next run time and its packed form, which a job waiting for its first run shares
+/// with the trigger's start date.
 fn pack_interval(
     trigger: &Bound<'_, PyAny>,
     classes: &Classes,

@@ -121,6 +121,15 @@ fn release(py: Python<'_>, stored: Stored) {
     }
 }
 
+/// `release` for the entry an update replaced with `stored`, unless it is that very
+/// object.
+fn release_replaced(stored: &Bound<'_, PyAny>, replaced: Stored) {
+    match replaced {
+        Stored::Live(replaced) => stored_jobs_gc::release_replaced(stored, replaced),
+        dormant => release(stored.py(), dormant),
+    }
+}
+
 fn store_error<'py>(py: Python<'py>, name: &str, job_id: &Bound<'py, PyAny>) -> PyErr {
     static BASE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
     let error = BASE
@@ -180,11 +189,8 @@ impl PyMemoryJobStore {
                 state.changed();
                 match watch {
                     Watch::AtNextChange => state.candidates.push_back((id, 1)),
-                    Watch::AtPasses => {
-                        if state.sweep.is_none() {
-                            state.sweep = Some(None);
-                        }
-                    }
+                    // (Re)started from the first job: the new ones may sort before it.
+                    Watch::AtPasses => state.sweep = Some(None),
                 }
             }
             outcome
@@ -193,10 +199,8 @@ impl PyMemoryJobStore {
             // A replaced job is released here, after the lock.
             Ok(replaced) => {
                 stored_jobs_gc::hide(job);
-                match replaced {
-                    Some(Stored::Live(replaced)) => stored_jobs_gc::release_replaced(job, replaced),
-                    Some(dormant) => release(py, dormant),
-                    None => {}
+                if let Some(replaced) = replaced {
+                    release_replaced(job, replaced);
                 }
                 Ok(())
             }
@@ -387,7 +391,7 @@ impl StoreState {
                 if let Stored::Live(job) = std::mem::replace(entry, Stored::Dormant(record)) {
                     released.object(job);
                 }
-                self.generation += 1;
+                self.changed();
                 None
             }
             outcome => Some(outcome),
@@ -459,25 +463,7 @@ impl PyMemoryJobStore {
     }
 
     fn add_job(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
-        let id = job_id_key(job)?;
-        let key = run_key(job)?;
-        self.settle(job.py(), SETTLE_ON_CHANGE);
-        let added = {
-            let mut state = self.state.lock();
-            let added = state.jobs.add(id.clone(), Stored::Live(job.clone().unbind()), key);
-            if added.is_ok() {
-                state.changed();
-                state.candidates.push_back((id, 1));
-            }
-            added
-        };
-        match added {
-            Ok(()) => {
-                stored_jobs_gc::hide(job);
-                Ok(())
-            }
-            Err(_) => Err(store_error(job.py(), "ConflictingIdError", &job.getattr("id")?)),
-        }
+        self.store_job(job, job_id_key(job)?, run_key(job)?, false, Watch::AtNextChange)
     }
 
     fn update_job(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -495,14 +481,9 @@ impl PyMemoryJobStore {
         };
         match replaced {
             // The replaced job is released here, after the lock.
-            Ok(Stored::Live(old)) => {
+            Ok(replaced) => {
                 stored_jobs_gc::hide(job);
-                stored_jobs_gc::release_replaced(job, old);
-                Ok(())
-            }
-            Ok(dormant) => {
-                stored_jobs_gc::hide(job);
-                release(job.py(), dormant);
+                release_replaced(job, replaced);
                 Ok(())
             }
             Err(StoreError::Missing | StoreError::Conflict) => {

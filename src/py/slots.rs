@@ -17,6 +17,9 @@ use pyo3::types::{PyString, PyType};
 pub struct SlotPlaces {
     class: Py<PyType>,
     offsets: Vec<usize>,
+    /// Where an instance keeps its list of weak references (`__weakrefoffset__`), if
+    /// the class has one.
+    weaklist: Option<usize>,
 }
 
 impl SlotPlaces {
@@ -37,7 +40,8 @@ impl SlotPlaces {
                 _ => return Ok(None),
             }
         }
-        Ok(Some(SlotPlaces { class: class.clone().unbind(), offsets }))
+        let weaklist = class.getattr("__weakrefoffset__")?.extract::<usize>().ok().filter(|&offset| offset > 0);
+        Ok(Some(SlotPlaces { class: class.clone().unbind(), offsets, weaklist }))
     }
 
     /// Whether slot `index` is set on `object`; `None` unless `object`'s class is
@@ -157,16 +161,17 @@ pub fn all_job_slots<'py>(job: &Bound<'py, PyAny>) -> Option<[Bound<'py, PyAny>;
 /// library's `Job` class (its `__weakref__` slot is then set); `true` when that cannot
 /// be told.
 pub fn has_weak_references(job: &Bound<'_, PyAny>) -> bool {
-    static OFFSET: PyOnceLock<Option<usize>> = PyOnceLock::new();
-    let py = job.py();
-    let offset = OFFSET.get_or_init(py, || {
-        let class = py.import("apscheduler.job").and_then(|module| module.getattr("Job")).ok()?;
-        class.getattr("__weakrefoffset__").ok()?.extract::<usize>().ok().filter(|&offset| offset > 0)
-    });
-    match offset {
-        Some(offset) if is_library_job(job) => !read_slot(job, *offset).is_null(),
+    match job_places(job.py()) {
+        Some(places) if places.is_instance(job) => places.weaklist.is_none_or(|offset| !read_slot(job, offset).is_null()),
         _ => true,
     }
+}
+
+/// Whether the places of `Job`'s slots are known, finding them if this is the first
+/// call (which imports `apscheduler.job`): code that reads slots under a lock asks
+/// this first, before taking it.
+pub fn job_places_found(py: Python<'_>) -> bool {
+    job_places(py).is_some()
 }
 
 /// Whether `object` is of exactly the library's `Job` class (and its slots were found).
