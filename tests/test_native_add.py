@@ -509,3 +509,110 @@ def test_a_replaced_id_generator_is_called(native, monkeypatch):
         assert scheduler.add_job(no_arguments, "interval", seconds=60).id == "second"
     finally:
         scheduler.shutdown(wait=False)
+
+
+# The native path remembers, per class and instance, that their methods are the
+# library's, and that the scheduler's logger is silent at INFO level, until one of
+# them changes. Each change below comes after many adds, once the answers are
+# remembered, and must be seen by the very next add.
+
+
+def warmed_up(scheduler):
+    for _ in range(5):
+        scheduler.add_job(no_arguments, "interval", seconds=60)
+
+
+@pytest.mark.parametrize("where", ["instance", "subclass", "base class"])
+def test_a_method_replaced_after_many_adds_is_called_at_the_next_add(where, monkeypatch):
+    from apscheduler.schedulers.base import BaseScheduler
+
+    class Scheduler(BackgroundScheduler):
+        pass
+
+    scheduler = Scheduler(timezone=HELSINKI)
+    scheduler.start(paused=True)
+    try:
+        warmed_up(scheduler)
+        calls = []
+        original = BaseScheduler._real_add_job
+
+        def real_add_job(self, *args, **kwargs):
+            calls.append(args[0].id)
+            return original(self, *args, **kwargs)
+
+        if where == "instance":
+            scheduler._real_add_job = real_add_job.__get__(scheduler)
+        elif where == "subclass":
+            Scheduler._real_add_job = real_add_job
+        else:
+            monkeypatch.setattr(BaseScheduler, "_real_add_job", real_add_job)
+        job = scheduler.add_job(no_arguments, "interval", seconds=60)
+        assert calls == [job.id]
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_a_job_method_replaced_after_many_adds_is_called_at_the_next_add(monkeypatch):
+    from apscheduler.job import Job
+
+    scheduler = started(True)
+    try:
+        warmed_up(scheduler)
+        modified = []
+        original = Job._modify
+
+        def _modify(self, **changes):
+            modified.append(sorted(changes))
+            return original(self, **changes)
+
+        monkeypatch.setattr(Job, "_modify", _modify)
+        scheduler.add_job(no_arguments, "interval", seconds=60)
+        assert modified, "the replaced Job._modify was not called"
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+@pytest.mark.parametrize("change", ["setLevel", "level attribute", "disable"])
+def test_the_log_line_follows_the_logger_changed_after_many_adds(change, caplog):
+    logger = logging.getLogger("apscheduler.scheduler")
+    scheduler = started(True)
+    saved_level = logger.level
+    try:
+        logger.setLevel(logging.WARNING)
+        warmed_up(scheduler)
+        assert caplog.messages == []
+        if change == "setLevel":
+            logger.setLevel(logging.INFO)
+        elif change == "level attribute":
+            # Set without setLevel: the logger's own cache goes stale, as it does for
+            # the standard library's isEnabledFor; once cleared, the level counts.
+            logger.level = logging.INFO
+            logging.getLogger("unrelated").setLevel(logging.DEBUG)
+        else:
+            logger.setLevel(logging.INFO)
+            warmed_up(scheduler)
+            logging.disable(logging.INFO)
+        caplog.clear()
+        scheduler.add_job(no_arguments, "interval", seconds=60, name="watched")
+        expected = [] if change == "disable" else ['Added job "watched" to job store "default"']
+        assert caplog.messages == expected
+    finally:
+        logging.disable(logging.NOTSET)
+        logger.setLevel(saved_level)
+        scheduler.shutdown(wait=False)
+
+
+def test_a_disabled_logger_after_many_logged_adds_logs_nothing(caplog):
+    logger = logging.getLogger("apscheduler.scheduler")
+    scheduler = started(True)
+    try:
+        with caplog.at_level(logging.INFO, logger="apscheduler.scheduler"):
+            warmed_up(scheduler)
+            assert len(caplog.messages) == 5
+            logger.disabled = True
+            caplog.clear()
+            scheduler.add_job(no_arguments, "interval", seconds=60)
+            assert caplog.messages == []
+    finally:
+        logger.disabled = False
+        scheduler.shutdown(wait=False)

@@ -14,7 +14,7 @@
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyInt, PyIterator, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyInt, PyIterator, PyList, PyString, PyTuple, PyType};
 
 use super::callable_check::check_callable_args;
 use super::common::{self, new_instance, untrack};
@@ -26,6 +26,7 @@ use super::job_reports::report_job_added;
 use super::jobstores::{stored_id_key, PyMemoryJobStore, Watch};
 use super::report::are_library_methods;
 use super::slots::{job_attr, job_has, set_job_attr, JobSlot};
+use super::version_tags::remembered_yes;
 use super::zones;
 use crate::jobstore::RunKey;
 
@@ -47,7 +48,7 @@ struct Library {
     native_add_job: Py<PyAny>,
     native_update_job: Py<PyAny>,
     /// `ADD_PATH_METHODS` with `BaseScheduler`'s functions of those names.
-    add_path_methods: Vec<(Py<PyString>, Py<PyAny>)>,
+    add_path_methods: [(Py<PyString>, Py<PyAny>); ADD_PATH_METHODS.len()],
     /// `IntervalTrigger` and its `__init__`, which the add path may skip.
     interval_trigger: (Py<PyAny>, Py<PyAny>),
     /// `CronTrigger` and its (native) `__init__`, which the add path calls directly.
@@ -69,7 +70,9 @@ fn library(py: Python<'_>) -> PyResult<&Library> {
         let add_path_methods = ADD_PATH_METHODS
             .iter()
             .map(|name| -> PyResult<_> { Ok((PyString::intern(py, name).unbind(), base_scheduler.getattr(*name)?.unbind())) })
-            .collect::<PyResult<Vec<_>>>()?;
+            .collect::<PyResult<Vec<_>>>()?
+            .try_into()
+            .map_err(|_| pyo3::exceptions::PyRuntimeError::new_err("ADD_PATH_METHODS"))?;
         let interval = py.import("apscheduler.triggers.interval")?.getattr("IntervalTrigger")?;
         let cron = py.import("apscheduler.triggers.cron")?.getattr("CronTrigger")?;
         Ok(Library {
@@ -157,20 +160,9 @@ fn exact_str(value: &Bound<'_, PyAny>) -> bool {
 /// `BaseScheduler` defines it, and not set on the instance.
 fn add_path_is_plain(scheduler: &Bound<'_, PyAny>, lib: &Library) -> PyResult<bool> {
     let py = scheduler.py();
-    let class = scheduler.get_type();
-    let attributes = scheduler.getattr(intern!(py, "__dict__")).ok().and_then(|dict| dict.cast_into::<PyDict>().ok());
-    for (name, expected) in &lib.add_path_methods {
-        let name = name.bind(py);
-        if !class.getattr(name).is_ok_and(|found| found.is(expected.bind(py))) {
-            return Ok(false);
-        }
-        if let Some(attributes) = &attributes {
-            if attributes.contains(name)? {
-                return Ok(false);
-            }
-        }
-    }
-    Ok(true)
+    let methods: [(&Bound<'_, PyString>, &Py<PyAny>); ADD_PATH_METHODS.len()] =
+        std::array::from_fn(|index| (lib.add_path_methods[index].0.bind(py), &lib.add_path_methods[index].1));
+    are_library_methods(scheduler, &methods)
 }
 
 /// `obj_to_ref(func)` for a plain function: `None` for lambdas and nested functions.
@@ -275,7 +267,7 @@ fn bind_trigger_arguments<'py, const N: usize>(
     let mut values: [Option<Bound<'py, PyAny>>; N] = std::array::from_fn(|_| None);
     for (key, value) in trigger_args.iter() {
         let Ok(key) = key.cast::<PyString>() else { return Ok(None) };
-        let key = key.to_cow()?;
+        let key = common::text(key)?;
         let Some(index) = parameters.iter().position(|name| *name == key) else { return Ok(None) };
         values[index] = Some(value);
     }
@@ -421,8 +413,10 @@ pub fn add_job_natively<'py>(
     // The constructor is skipped: it must be the library's, and so must _modify,
     // whose checks are done here.
     let own_job_class = job_class.is(lib.job_class.bind(py))
-        && job_class.getattr(intern!(py, "__init__"))?.is(lib.job_init.bind(py))
-        && job_class.getattr(intern!(py, "_modify"))?.is(lib.plain_modify.bind(py));
+        && remembered_yes((lib.job_init.as_ptr() as usize, 2), job_class.cast::<PyType>()?, [None, None], || {
+            Ok(job_class.getattr(intern!(py, "__init__"))?.is(lib.job_init.bind(py))
+                && job_class.getattr(intern!(py, "_modify"))?.is(lib.plain_modify.bind(py)))
+        })?;
     if !own_job_class {
         return Ok(None);
     }

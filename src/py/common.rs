@@ -281,6 +281,29 @@ pub fn new_instance<'py>(class: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny
     class.call_method1(pyo3::intern!(py, "__new__"), (class,))
 }
 
+/// The text of a `str`, borrowed from the object. Under the stable ABI of 3.9, PyO3's
+/// `to_cow` encodes it into a new bytes object; `PyUnicode_AsUTF8AndSize`, exported by
+/// every CPython 3 (and part of the stable ABI from 3.10 on), points into the string
+/// itself for ASCII text and caches the encoding otherwise. Job ids and keyword names
+/// are read this way several times an `add_job`.
+pub fn text<'a>(string: &'a Bound<'_, PyString>) -> PyResult<&'a str> {
+    extern "C" {
+        fn PyUnicode_AsUTF8AndSize(unicode: *mut pyo3::ffi::PyObject, size: *mut pyo3::ffi::Py_ssize_t) -> *const std::ffi::c_char;
+    }
+    let mut size: pyo3::ffi::Py_ssize_t = 0;
+    // SAFETY: `string` is a live str (the GIL is held); the function returns NULL with
+    // an exception set, or a buffer of `size` bytes of UTF-8 that the string owns and
+    // keeps unchanged for as long as it lives, which the returned borrow cannot outlast.
+    unsafe {
+        let data = PyUnicode_AsUTF8AndSize(string.as_ptr(), &mut size);
+        if data.is_null() {
+            return Err(PyErr::fetch(string.py()));
+        }
+        let bytes = std::slice::from_raw_parts(data.cast::<u8>(), usize::try_from(size).unwrap_or(0));
+        Ok(std::str::from_utf8_unchecked(bytes))
+    }
+}
+
 /// A module global from the module's namespace `globals`, raising `NameError` as
 /// Python code naming it would when it is gone.
 pub fn module_global<'py>(globals: &Bound<'py, PyDict>, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {

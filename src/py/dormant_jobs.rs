@@ -27,7 +27,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDelta, PyDict, PyFloat, PyString};
 
-use super::common::new_instance;
+use super::common::{self, new_instance};
 use super::datetime_layout::{layout, Layout};
 use super::interval::{IntervalAttributes, PyIntervalTrigger};
 use super::slots::{all_job_slots, has_weak_references, job_places_found, set_job_attr, JobSlot};
@@ -179,8 +179,8 @@ pub(crate) fn put_to_sleep(
     let [id, trigger, executor, next_run_time, coalesce, max_instances, misfire_grace_time, jobstore_alias, scheduler, func, func_ref, args, kwargs, name] =
         slots;
     // The id is the store's key again when the job wakes.
-    let same_id = id.cast::<PyString>().ok().filter(|id| id.is_exact_instance_of::<PyString>()).and_then(|id| id.to_cow().ok());
-    if !same_id.is_some_and(|id| key.is_key_of(&id)) {
+    let same_id = id.cast::<PyString>().ok().filter(|id| id.is_exact_instance_of::<PyString>());
+    if !same_id.and_then(|id| common::text(id).ok().map(|id| key.is_key_of(id))).unwrap_or(false) {
         return Sleep::Never;
     }
     let next_run_object = next_run_time;

@@ -146,13 +146,13 @@ fn store_error<'py>(py: Python<'py>, name: &str, job_id: &Bound<'py, PyAny>) -> 
 /// stored job can have.
 fn job_key(id: &Bound<'_, PyAny>) -> Option<JobKey> {
     let id = id.cast::<PyString>().ok()?;
-    Some(JobKey::new(&id.to_cow().ok()?))
+    Some(JobKey::new(super::common::text(id).ok()?))
 }
 
 /// The index's key for the id of a job being stored. The index keeps string ids only:
 /// `Job` itself accepts no other kind.
 pub(crate) fn stored_id_key(id: &Bound<'_, PyAny>) -> PyResult<JobKey> {
-    Ok(JobKey::new(&id.cast::<PyString>()?.to_cow()?))
+    Ok(JobKey::new(super::common::text(id.cast::<PyString>()?)?))
 }
 
 fn job_id_key(job: &Bound<'_, PyAny>) -> PyResult<JobKey> {

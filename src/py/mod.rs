@@ -32,6 +32,7 @@ mod run;
 mod slots;
 mod stored_jobs_gc;
 mod timer;
+mod version_tags;
 mod zones;
 
 use pyo3::prelude::*;

@@ -10,6 +10,7 @@ use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
 
 use super::common::call_method;
 use super::slots::{job_attr, JobSlot};
+use super::version_tags::remembered_yes;
 
 /// The library's methods that a worker's report depends on.
 pub(crate) struct LibraryMethods {
@@ -38,24 +39,36 @@ pub(crate) fn is_library_method(obj: &Bound<'_, PyAny>, name: &Bound<'_, PyStrin
 }
 
 /// `is_library_method` for several methods of one object, reading its `__dict__` once.
+/// A yes is remembered until the object's class or attributes change
+/// (`version_tags`).
 pub(crate) fn are_library_methods(obj: &Bound<'_, PyAny>, methods: &[(&Bound<'_, PyString>, &Py<PyAny>)]) -> PyResult<bool> {
+    let attributes = match obj.getattr(intern!(obj.py(), "__dict__")) {
+        Ok(dict) => match dict.cast_into::<PyDict>() {
+            Ok(dict) => Some(dict),
+            Err(_) => return Ok(false),
+        },
+        Err(_) => None,
+    };
     let class = obj.get_type();
-    for (name, expected) in methods {
-        // A type without the attribute (a mock that makes it up per instance) is not
-        // the library's.
-        match class.getattr(*name) {
-            Ok(found) if found.is(expected.bind(obj.py())) => {}
-            _ => return Ok(false),
+    let question = (methods.first().map_or(0, |(_, expected)| expected.as_ptr() as usize), methods.len());
+    remembered_yes(question, &class, [attributes.as_ref(), None], || {
+        for (name, expected) in methods {
+            // A type without the attribute (a mock that makes it up per instance) is
+            // not the library's.
+            match class.getattr(*name) {
+                Ok(found) if found.is(expected.bind(obj.py())) => {}
+                _ => return Ok(false),
+            }
         }
-    }
-    let Ok(dict) = obj.getattr(intern!(obj.py(), "__dict__")) else { return Ok(true) };
-    let Ok(dict) = dict.cast::<PyDict>() else { return Ok(false) };
-    for (name, _) in methods {
-        if dict.contains(*name)? {
-            return Ok(false);
+        if let Some(attributes) = &attributes {
+            for (name, _) in methods {
+                if attributes.contains(*name)? {
+                    return Ok(false);
+                }
+            }
         }
-    }
-    Ok(true)
+        Ok(true)
+    })
 }
 
 /// `executor._run_job_success(job.id, events)`.

@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
 
+use super::version_tags::remembered_yes;
 use super::common::call_method;
 use super::slots::{job_attr, JobSlot};
 use super::zones;
@@ -88,36 +89,59 @@ pub(crate) fn helpers(py: Python<'_>) -> PyResult<&Helpers> {
 
 /// `logger.isEnabledFor(logging.INFO)`. For a logger whose `isEnabledFor` is the
 /// standard library's, the answer it would give from its cache is read without the
-/// call (`disabled`, then `_cache[INFO]`); anything else asks the method.
+/// call (`disabled`, then `_cache[INFO]`); anything else asks the method. A "no" (the
+/// usual answer: loggers start at WARNING) is remembered until the logger's class, its
+/// attributes or its cache change (`version_tags`); `setLevel` and `logging.disable`
+/// clear every logger's cache.
 pub(crate) fn logs_info(logger: &Bound<'_, PyAny>) -> PyResult<bool> {
     static STANDARD: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let py = logger.py();
     let standard = STANDARD.get_or_try_init(py, || -> PyResult<_> {
         Ok(py.import("logging")?.getattr("Logger")?.getattr("isEnabledFor")?.unbind())
     })?;
+    let attributes = logger.getattr(intern!(py, "__dict__")).ok().and_then(|dict| dict.cast_into::<PyDict>().ok());
+    let cache = match &attributes {
+        Some(attributes) => attributes.get_item(intern!(py, "_cache"))?.and_then(|cache| cache.cast_into::<PyDict>().ok()),
+        None => None,
+    };
+    let question = (standard.as_ptr() as usize, 0);
+    let mut asked = None;
+    // Only a "no" read from the logger's own cache is remembered: a replaced method's
+    // answer may depend on anything.
+    let silent = remembered_yes(question, &logger.get_type(), [attributes.as_ref(), cache.as_ref()], || {
+        let (enabled, read_from_cache) = ask_logs_info(logger, standard, attributes.as_ref(), cache.as_ref())?;
+        asked = Some(enabled);
+        Ok(!enabled && read_from_cache)
+    })?;
+    Ok(!silent && asked.unwrap_or(true))
+}
+
+/// The answer of `logs_info`, and whether it was read from the logger's attributes
+/// and cache rather than asked of its method.
+fn ask_logs_info(
+    logger: &Bound<'_, PyAny>,
+    standard: &Py<PyAny>,
+    attributes: Option<&Bound<'_, PyDict>>,
+    cache: Option<&Bound<'_, PyDict>>,
+) -> PyResult<(bool, bool)> {
+    let py = logger.py();
     let method = intern!(py, "isEnabledFor");
     let own = logger.get_type().getattr(method).is_ok_and(|found| found.is(standard.bind(py)));
-    if own {
-        // An instance attribute of that name would be called instead: only a logger
-        // whose __dict__ does not have one is read directly.
-        if let Ok(attributes) = logger.getattr(intern!(py, "__dict__")).and_then(|dict| Ok(dict.cast_into::<PyDict>()?)) {
-            if !attributes.contains(method)? {
-                if let Some(disabled) = attributes.get_item(intern!(py, "disabled"))? {
-                    if disabled.is_truthy()? {
-                        return Ok(false);
-                    }
-                    if let Some(cache) = attributes.get_item(intern!(py, "_cache"))? {
-                        if let Ok(cache) = cache.cast::<PyDict>() {
-                            if let Some(enabled) = cache.get_item(INFO)? {
-                                return enabled.is_truthy();
-                            }
-                        }
-                    }
+    // An instance attribute of that name would be called instead: only a logger whose
+    // __dict__ does not have one is read directly.
+    if let (true, Some(attributes)) = (own, attributes) {
+        if !attributes.contains(method)? {
+            if let Some(disabled) = attributes.get_item(intern!(py, "disabled"))? {
+                if disabled.is_truthy()? {
+                    return Ok((false, true));
+                }
+                if let Some(enabled) = cache.map(|cache| cache.get_item(INFO)).transpose()?.flatten() {
+                    return Ok((enabled.is_truthy()?, true));
                 }
             }
         }
     }
-    call_method(logger, method, Some(&INFO.into_pyobject(logger.py())?.into_any()))?.is_truthy()
+    Ok((call_method(logger, method, Some(&INFO.into_pyobject(logger.py())?.into_any()))?.is_truthy()?, false))
 }
 
 fn now_utc_micros() -> i64 {
