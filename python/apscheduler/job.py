@@ -1,8 +1,9 @@
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from os import urandom
 from types import MethodType
 
+from apscheduler._core import forget_job_ids as _forget_ids
+from apscheduler._core import new_job_id as _new_job_id
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.util import (
     check_callable_args,
@@ -19,49 +20,9 @@ UTC = timezone.utc
 # several of them (next_run_time, misfire_grace_time, name).
 _MISSING = object()
 
-#
-# Generated job IDs
-#
-# IDs have the form of uuid.uuid4().hex (32 hex digits, version nibble 4, RFC 4122
-# variant) and come from os.urandom() as uuid4's do, but uuid4() costs about 2 us per
-# call (a system call, a UUID object, validation) and the uuid module takes ~8 ms to
-# import. So random bytes are read for a batch of IDs at once and formatted together.
-#
-
-_ID_BATCH = 256
-# Byte 6 carries the version in its high nibble, byte 8 the variant in its two high
-# bits; these tables force version 4 and variant 0b10 as uuid.UUID(version=4) does.
-_VERSION_BYTE = bytes(byte & 0x0F | 0x40 for byte in range(256))
-_VARIANT_BYTE = bytes(byte & 0x3F | 0x80 for byte in range(256))
-
-# Handing out IDs with next() on a list iterator is atomic under the GIL, so concurrent
-# add_job() calls never receive the same ID. When two threads find it empty at once,
-# both refill and the batch that loses the race is simply dropped.
-_unused_ids = iter(())
-
-
-def _refill_ids():
-    global _unused_ids
-
-    raw = bytearray(urandom(16 * _ID_BATCH))
-    raw[6::16] = raw[6::16].translate(_VERSION_BYTE)
-    raw[8::16] = raw[8::16].translate(_VARIANT_BYTE)
-    # One hex group per 16 bytes, separated by spaces: split() yields the IDs.
-    batch = iter(raw.hex(" ", 16).split())
-    _unused_ids = batch
-    return next(batch)
-
-
-def _new_job_id():
-    return next(_unused_ids, None) or _refill_ids()
-
-
-def _forget_ids():
-    # A forked child must not hand out the IDs its parent still holds.
-    global _unused_ids
-    _unused_ids = iter(())
-
-
+# Generated job IDs (_new_job_id) have the form of uuid.uuid4().hex and come from
+# os.urandom() as uuid4's do, read for a batch of IDs at once (see src/py/job_ids.rs).
+# A forked child forgets the batch: it must not hand out the IDs its parent still holds.
 try:
     from os import register_at_fork
 except ImportError:  # platforms without fork()

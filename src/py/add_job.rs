@@ -14,7 +14,7 @@
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyInt, PyIterator, PyList, PyString, PyTuple, PyType};
+use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple, PyType};
 
 use super::callable_check::check_callable_args;
 use super::common::{self, new_instance, untrack};
@@ -496,20 +496,11 @@ pub fn add_job_natively<'py>(
     Ok(Some(job))
 }
 
-/// `_new_job_id()`: when it is the library's, its steps are taken here (the next id of
-/// the batch at hand, or a new batch), without calling a Python function per id.
+/// `_new_job_id()`: when it is the library's, called without a Python call.
 fn new_job_id<'py>(lib: &Library, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
     let function = global(&lib.job_globals, intern!(py, "_new_job_id"))?;
     if function.is(lib.new_job_id.bind(py)) {
-        let unused = global(&lib.job_globals, intern!(py, "_unused_ids"))?;
-        if let Ok(mut unused) = unused.cast_into::<PyIterator>() {
-            return match unused.next() {
-                Some(Ok(id)) if id.is_truthy()? => Ok(id),
-                Some(Err(error)) => Err(error),
-                // The batch is used up: a new one is made.
-                _ => global(&lib.job_globals, intern!(py, "_refill_ids"))?.call0(),
-            };
-        }
+        return Ok(super::job_ids::new_job_id(py)?.into_any());
     }
     function.call0()
 }

@@ -25,6 +25,7 @@ mod executor;
 mod function_fields;
 mod gc_pause;
 mod interval;
+mod job_ids;
 mod job_reports;
 mod jobstores;
 mod report;
@@ -54,6 +55,8 @@ fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(combining::and_next_fire_time, module)?)?;
     module.add_function(wrap_pyfunction!(add_job::add_job_natively, module)?)?;
     module.add_function(wrap_pyfunction!(add_job::store_pending_jobs, module)?)?;
+    module.add_function(wrap_pyfunction!(job_ids::new_job_id, module)?)?;
+    module.add_function(wrap_pyfunction!(job_ids::forget_job_ids, module)?)?;
     module.add_function(wrap_pyfunction!(job_reports::report_jobs_added, module)?)?;
     module.add_function(wrap_pyfunction!(job_reports::report_jobs_removed, module)?)?;
     module.add_function(wrap_pyfunction!(due_runs::collect_due_runs, module)?)?;
