@@ -40,16 +40,21 @@ fn library_methods(py: Python<'_>) -> PyResult<&LibraryMethods> {
     })
 }
 
-/// Whether some listener of `scheduler` may want events of `code`, as its library
-/// `_listened_codes()` would tell (see `report::listeners_may_want`).
-fn may_be_listened(scheduler: &Bound<'_, PyAny>, methods: &LibraryMethods, code: i64) -> PyResult<bool> {
+/// Whether `_job_added` is called for each job: when it is not the library's, or
+/// when some listener may want `EVENT_JOB_ADDED`, as its `_dispatch_event` and
+/// `_listened_codes` would tell (see `report::listeners_may_want`).
+fn job_added_called(scheduler: &Bound<'_, PyAny>, methods: &LibraryMethods) -> PyResult<bool> {
     let py = scheduler.py();
     let dispatch_event = &report::library_methods(py)?.dispatch_event;
     let own = are_library_methods(
         scheduler,
-        &[(intern!(py, "_dispatch_event"), dispatch_event), (intern!(py, "_listened_codes"), &methods.listened_codes)],
+        &[
+            (intern!(py, "_job_added"), &methods.job_added),
+            (intern!(py, "_dispatch_event"), dispatch_event),
+            (intern!(py, "_listened_codes"), &methods.listened_codes),
+        ],
     )?;
-    Ok(!own || listeners_may_want(scheduler, code)?)
+    Ok(!own || listeners_may_want(scheduler, EVENT_JOB_ADDED)?)
 }
 
 /// The scheduler's logger, when it logs at INFO level.
@@ -86,9 +91,7 @@ fn report_added<'py>(
     entries: impl Fn() -> PyResult<Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>>,
 ) -> PyResult<()> {
     let py = scheduler.py();
-    let methods = library_methods(py)?;
-    let own_method = is_library_method(scheduler, intern!(py, "_job_added"), &methods.job_added)?;
-    if !own_method || may_be_listened(scheduler, methods, EVENT_JOB_ADDED)? {
+    if job_added_called(scheduler, library_methods(py)?)? {
         let listened = scheduler.call_method0(intern!(py, "_listened_codes"))?;
         for (job, jobstore) in entries()? {
             scheduler.call_method1(intern!(py, "_job_added"), (job, jobstore, &listened))?;
