@@ -616,3 +616,43 @@ def test_a_disabled_logger_after_many_logged_adds_logs_nothing(caplog):
     finally:
         logger.disabled = False
         scheduler.shutdown(wait=False)
+
+
+def next_spring_forward_wall_time(tz):
+    """The wall time at which ``tz`` next skips an hour (naive)."""
+    now = datetime.now(UTC)
+    step = timedelta(hours=1)
+    instant = now
+    while instant.astimezone(tz).utcoffset() >= (instant + step).astimezone(tz).utcoffset():
+        instant += step
+    # The change lies within (instant, instant + 1 h]: narrow it to the microsecond.
+    low, high = instant, instant + step
+    while high - low > timedelta(microseconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(tz).utcoffset() == low.astimezone(tz).utcoffset():
+            low = middle
+        else:
+            high = middle
+    return (low.astimezone(tz) + timedelta(microseconds=1)).replace(tzinfo=None)
+
+
+@pytest.mark.parametrize("interval", ["plain", "in a DST gap"])
+def test_the_first_run_time_of_an_interval_job_is_its_normalized_start_date(native, interval):
+    scheduler = started(native)
+    try:
+        if interval == "plain":
+            job = scheduler.add_job(no_arguments, "interval", minutes=5)
+        else:
+            # now + the interval, in wall-clock time, lands half an hour into the gap.
+            gap = next_spring_forward_wall_time(HELSINKI)
+            now = datetime.now(HELSINKI).replace(tzinfo=None)
+            seconds = int((gap + timedelta(minutes=30) - now).total_seconds())
+            job = scheduler.add_job(no_arguments, "interval", seconds=seconds)
+    finally:
+        scheduler.shutdown(wait=False)
+    start = job.trigger.start_date
+    normalized = datetime.fromtimestamp(start.timestamp(), HELSINKI)
+    assert job.next_run_time == normalized
+    assert (job.next_run_time.replace(tzinfo=None), job.next_run_time.fold) == (normalized.replace(tzinfo=None), normalized.fold)
+    if interval == "in a DST gap":
+        assert start.replace(tzinfo=None) != normalized.replace(tzinfo=None)

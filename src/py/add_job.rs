@@ -19,7 +19,7 @@ use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple, PyType};
 use super::callable_check::check_callable_args;
 use super::common::{self, new_instance, untrack};
 use super::cron::PyCronTrigger;
-use super::due_runs::{ask_next_fire_time, is_aware, trigger_result_utc};
+use super::due_runs::{ask_next_fire_time, is_aware, is_native_interval, trigger_result_utc};
 use super::function_fields;
 use super::interval::PyIntervalTrigger;
 use super::job_reports::report_job_added;
@@ -612,14 +612,16 @@ fn complete_job<'py>(
         global(&lib.scheduler_globals, intern!(py, "_complete_job"))?.call1((scheduler, job, now))?;
         return Ok(None);
     };
-    let next_run_time = if missing.next_run_time {
+    let next_run_time = if !missing.next_run_time {
+        None
+    } else if let Some(start) = start_date_ahead(lib, trigger, now)? {
+        Some(start)
+    } else {
         let now = match now {
             Some(now) => now.clone(),
             None => current_time(scheduler, lib)?,
         };
         Some(ask_next_fire_time(trigger, &py.None().into_bound(py), &now)?)
-    } else {
-        None
     };
     let slots = [JobSlot::MisfireGraceTime, JobSlot::Coalesce, JobSlot::MaxInstances];
     for ((slot, lacking), default) in slots.into_iter().zip(missing.options).zip(defaults) {
@@ -640,6 +642,23 @@ fn complete_job<'py>(
         }
         None => Ok(None),
     }
+}
+
+/// The first run time of a job added with an interval trigger whose start date is
+/// still ahead: the start date itself (see `PyIntervalTrigger::start_date_ahead`),
+/// without making the current time a datetime and asking the trigger. Only for the
+/// time `add_job` reads from the standard clock (`now` not given).
+fn start_date_ahead<'py>(lib: &Library, trigger: &Bound<'py, PyAny>, now: Option<&Bound<'py, PyAny>>) -> PyResult<Option<(Bound<'py, PyAny>, Option<i64>)>> {
+    let py = trigger.py();
+    if now.is_some() || !global(&lib.scheduler_globals, intern!(py, "datetime"))?.is(lib.stdlib_datetime.bind(py)) || !is_native_interval(trigger)? {
+        return Ok(None);
+    }
+    let Ok(native) = trigger.cast::<PyIntervalTrigger>() else { return Ok(None) };
+    let Ok(native) = native.try_borrow() else { return Ok(None) };
+    // datetime.now() reads the system clock and truncates to microseconds.
+    let Ok(since_epoch) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) else { return Ok(None) };
+    let now_utc = i64::try_from(since_epoch.as_micros()).unwrap_or(i64::MAX);
+    Ok(native.start_date_ahead(py, now_utc).map(|(start, utc)| (start.into_bound(py), Some(utc))))
 }
 
 /// `datetime.now(scheduler.timezone)`, through the scheduler module's `datetime`

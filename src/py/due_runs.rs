@@ -21,6 +21,7 @@ use super::date::PyDateTrigger;
 use super::gc_pause::GcPause;
 use super::interval::PyIntervalTrigger;
 use super::jobstores::PyMemoryJobStore;
+use super::version_tags::remembered_yes;
 use super::slots::{job_attr, set_job_attr, JobSlot};
 use super::zones;
 use crate::jobstore::{JobKey, RunKey};
@@ -350,7 +351,11 @@ impl NativeView {
             NativeView::Date => py.get_type::<PyDateTrigger>(),
         };
         let name = intern!(py, "get_next_fire_time");
-        let own = trigger.get_type().getattr(name)?.is(&base.getattr(name)?);
+        let class = trigger.get_type();
+        // Remembered until the class changes: a pass asks this of every due job.
+        let own = remembered_yes((base.as_ptr() as usize, 0), &class, [None, None], || {
+            Ok(class.getattr(name)?.is(&base.getattr(name)?))
+        })?;
         Ok(own.then_some(kind))
     }
 
@@ -404,6 +409,12 @@ pub(crate) fn ask_next_fire_time<'py>(
         }
         None => Ok((trigger.call_method1(intern!(py, "get_next_fire_time"), (previous_fire_time, now))?, None)),
     }
+}
+
+/// Whether `trigger` is a native interval trigger whose `get_next_fire_time` is its
+/// own.
+pub(crate) fn is_native_interval(trigger: &Bound<'_, PyAny>) -> PyResult<bool> {
+    Ok(matches!(NativeView::of(trigger)?, Some(NativeView::Interval)))
 }
 
 /// Whether `_modify(next_run_time=value)` would store `value` as it is.

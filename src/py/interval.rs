@@ -7,7 +7,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 
 use crate::time::aware::NAIVE;
 use crate::time::pyfloat::from_timestamp;
-use crate::time::Aware;
+use crate::time::{Aware, Micros};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{IntoPyDict, PyDelta, PyDict, PyFloat, PyInt, PyString};
@@ -199,6 +199,34 @@ impl PyIntervalTrigger {
 
     fn invalidate(&self) {
         self.derived.invalidate();
+    }
+
+    /// `get_next_fire_time(None, now)` while the start date is still ahead of `now_utc`
+    /// (UTC microseconds), when the answer equals the start date, which is returned
+    /// itself: the trigger is compiled, has no jitter and no end date, its zone is one
+    /// the core knows, and the start date is a wall time that zone has (the answer is
+    /// `fromtimestamp(start_date.timestamp(), timezone)`, equal to it then). The answer
+    /// is remembered as the last one, as an asked answer is.
+    pub(crate) fn start_date_ahead(&self, py: Python<'_>, now_utc: Micros) -> Option<(Py<PyAny>, Micros)> {
+        if !self.jitter.is_none(py) || !self.end_date.is_none(py) {
+            return None;
+        }
+        let mut found = None;
+        self.derived.is_built_and(|compiled| {
+            found = Some((compiled.start_date, compiled.shape.clone()));
+            true
+        });
+        let (start, shape) = found?;
+        let zones::AnyZone::Native(zone) = &shape.own.zone else { return None };
+        if start.utc() <= now_utc {
+            return None;
+        }
+        let normal = Aware::from_utc(zone, start.zone, start.utc()).unwrap_or_else(|never| match never {})?;
+        if normal.local != start.local || normal.fold != start.fold {
+            return None;
+        }
+        self.derived.last.store(self.start_date.clone_ref(py), start);
+        Some((self.start_date.clone_ref(py), start.utc()))
     }
 
     pub(crate) fn start_date_object<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
