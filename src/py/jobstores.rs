@@ -24,10 +24,14 @@ use crate::jobstore::{JobKey, OrderedJobs, RunKey, StoreError};
 /// once sleeps however soon it is due.
 const AT_REST_AFTER: i64 = 1_000_000;
 
-/// How many candidates a change looks at, at most (usually the one job before it),
-/// and how many a pass does. Bounded so that neither takes long when `start()` has
-/// just stored thousands of jobs: a pass puts 256 of them to sleep in about 0.15 ms.
-const SETTLE_ON_CHANGE: usize = 8;
+/// How many candidates a change looks at, at most, and how many a pass does. Bounded
+/// so that neither takes long when `start()` has just stored thousands of jobs: a
+/// pass puts 256 of them to sleep in about 0.15 ms. A change looks at them only once
+/// `SETTLE_ON_CHANGE` have gathered: the jobs added one after another are put to sleep
+/// sixteen at a time, which spreads the fixed cost of a look (the lock, the clock,
+/// the lists of what to let go) over them, and finds the jobs a caller held until its
+/// next call (`job = add_job(...)` in a loop) let go by then.
+const SETTLE_ON_CHANGE: usize = 16;
 const SETTLE_ON_PASS: usize = 256;
 
 /// How many times a job read from the store, or rescheduled by a pass, is looked at
@@ -175,7 +179,7 @@ impl PyMemoryJobStore {
     pub(crate) fn store_job(&self, job: &Bound<'_, PyAny>, id: JobKey, key: RunKey, replace_existing: bool, watch: Watch) -> PyResult<()> {
         let py = job.py();
         if watch == Watch::AtNextChange {
-            self.settle(py, SETTLE_ON_CHANGE);
+            self.settle(py, SETTLE_ON_CHANGE, SETTLE_ON_CHANGE);
         }
         let outcome = {
             let mut state = self.state.lock();
@@ -213,8 +217,9 @@ impl PyMemoryJobStore {
         self.state.lock().jobs.reserve(additional);
     }
 
-    /// Puts to sleep the oldest `limit` candidates, if nothing else holds them any more.
-    fn settle(&self, py: Python<'_>, limit: usize) {
+    /// Puts to sleep the oldest `limit` candidates, if nothing else holds them any more,
+    /// once at least `gathered` are waiting.
+    fn settle(&self, py: Python<'_>, limit: usize, gathered: usize) {
         // Found before the lock: the first call imports modules.
         let Some(classes) = dormant_jobs::classes(py) else {
             // No job can be put to sleep here.
@@ -224,7 +229,7 @@ impl PyMemoryJobStore {
         let mut released = Released::default();
         {
             let mut state = self.state.lock();
-            if state.candidates.is_empty() {
+            if state.candidates.is_empty() || state.candidates.len() < gathered {
                 return;
             }
             let now = now_micros();
@@ -332,7 +337,7 @@ impl PyMemoryJobStore {
     pub(crate) fn due_page(&self, py: Python<'_>, now: i64, after: Option<(i64, &JobKey)>, limit: usize) -> PyResult<Vec<(JobKey, i64, Py<PyAny>)>> {
         // Once per pass: the jobs the pages before rescheduled are still running.
         if after.is_none() {
-            self.settle(py, SETTLE_ON_PASS);
+            self.settle(py, SETTLE_ON_PASS, 1);
             self.sweep(py);
         }
         let page = self.objects(py, |jobs| jobs.due_page(now, after, limit).into_iter().map(|(id, at, job)| (id.clone(), at, job)).collect())?;
@@ -469,7 +474,7 @@ impl PyMemoryJobStore {
     fn update_job(&self, job: &Bound<'_, PyAny>) -> PyResult<()> {
         let id = job_id_key(job)?;
         let key = run_key(job)?;
-        self.settle(job.py(), SETTLE_ON_CHANGE);
+        self.settle(job.py(), SETTLE_ON_CHANGE, SETTLE_ON_CHANGE);
         let replaced = {
             let mut state = self.state.lock();
             let replaced = state.jobs.update(&id, Stored::Live(job.clone().unbind()), key);
@@ -494,7 +499,7 @@ impl PyMemoryJobStore {
 
     fn remove_job(&self, job_id: &Bound<'_, PyAny>) -> PyResult<()> {
         let py = job_id.py();
-        self.settle(py, SETTLE_ON_CHANGE);
+        self.settle(py, SETTLE_ON_CHANGE, SETTLE_ON_CHANGE);
         let removed = match job_key(job_id) {
             Some(id) => {
                 let mut state = self.state.lock();
@@ -537,6 +542,6 @@ impl PyMemoryJobStore {
     /// Looks at every job waiting to be put to sleep now, as the changes and passes to
     /// come would (for tests).
     fn _settle(&self, py: Python<'_>) {
-        self.settle(py, usize::MAX);
+        self.settle(py, usize::MAX, 1);
     }
 }
