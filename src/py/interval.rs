@@ -424,7 +424,8 @@ impl PyIntervalTrigger {
                 None => module.getattr("datetime")?.call_method1("now", (&tz,))?.add(&interval)?,
             }
         };
-        let start_date = common::convert_to_datetime(&start_date, &tz, "start_date")?;
+        // A start date computed here is an aware datetime already.
+        let start_date = if computed_natively { start_date } else { common::convert_to_datetime(&start_date, &tz, "start_date")? };
         let end_date = common::convert_to_datetime(end_date, &tz, "end_date")?;
 
         self.interval = interval.unbind();
