@@ -24,7 +24,7 @@ use super::function_fields;
 use super::interval::PyIntervalTrigger;
 use super::job_reports::report_job_added;
 use super::jobstores::{stored_id_key, PyMemoryJobStore, Watch};
-use super::report::are_library_methods;
+use super::report::{are_library_methods, plain_object, PlainObject};
 use super::slots::{job_attr, job_has, set_job_attr, JobSlot};
 use super::version_tags::remembered_yes;
 use super::zones;
@@ -49,6 +49,7 @@ struct Library {
     native_update_job: Py<PyAny>,
     /// `ADD_PATH_METHODS` with `BaseScheduler`'s functions of those names.
     add_path_methods: [(Py<PyString>, Py<PyAny>); ADD_PATH_METHODS.len()],
+    add_path_attributes: [Py<PyString>; ADD_PATH_ATTRIBUTES.len()],
     /// `IntervalTrigger` and its `__init__`, which the add path may skip.
     interval_trigger: (Py<PyAny>, Py<PyAny>),
     /// `CronTrigger` and its (native) `__init__`, which the add path calls directly.
@@ -77,6 +78,7 @@ fn library(py: Python<'_>) -> PyResult<&Library> {
         let cron = py.import("apscheduler.triggers.cron")?.getattr("CronTrigger")?;
         Ok(Library {
             add_path_methods,
+            add_path_attributes: ADD_PATH_ATTRIBUTES.map(|name| PyString::intern(py, name).unbind()),
             interval_trigger: (interval.clone().unbind(), interval.getattr("__init__")?.unbind()),
             cron_trigger: (cron.clone().unbind(), cron.getattr("__init__")?.unbind()),
             stdlib_datetime: py.import("datetime")?.getattr("datetime")?.unbind(),
@@ -108,8 +110,21 @@ fn library(py: Python<'_>) -> PyResult<&Library> {
 
 /// The scheduler methods on the add path; replaced on the class or the instance, the
 /// Python path runs so that the replacement is called.
-const ADD_PATH_METHODS: [&str; 6] =
-    ["_create_trigger", "_create_plugin_instance", "_real_add_job", "_store_job", "_lookup_jobstore", "_job_added"];
+const ADD_PATH_METHODS: [&str; 8] = [
+    "_create_trigger",
+    "_create_plugin_instance",
+    "_real_add_job",
+    "_store_job",
+    "_lookup_jobstore",
+    "_job_added",
+    "_dispatch_event",
+    "_listened_codes",
+];
+
+/// The scheduler's attributes the add path reads, from its `__dict__` once the class
+/// is known to define none of them as a data descriptor (see `report::PlainObject`).
+const ADD_PATH_ATTRIBUTES: [&str; 9] =
+    ["state", "_job_defaults", "_trigger_classes", "timezone", "_jobstores_lock", "_jobstores", "_logger", "_listeners", "_pending_jobs"];
 
 /// `STATE_STOPPED`, `STATE_RUNNING` and `STATE_PAUSED`: a started scheduler stores
 /// jobs at once, a stopped one keeps them pending.
@@ -156,13 +171,15 @@ fn exact_str(value: &Bound<'_, PyAny>) -> bool {
     value.is_exact_instance_of::<PyString>()
 }
 
-/// Whether every method of the add path is the library's own: found on the class as
-/// `BaseScheduler` defines it, and not set on the instance.
-fn add_path_is_plain(scheduler: &Bound<'_, PyAny>, lib: &Library) -> PyResult<bool> {
+/// The scheduler, when every method of the add path is the library's own (found on the
+/// class as `BaseScheduler` defines it, and not set on the instance), with the
+/// attributes the add path reads.
+fn plain_scheduler<'py>(scheduler: &Bound<'py, PyAny>, lib: &Library) -> PyResult<Option<PlainObject<'py>>> {
     let py = scheduler.py();
     let methods: [(&Bound<'_, PyString>, &Py<PyAny>); ADD_PATH_METHODS.len()] =
         std::array::from_fn(|index| (lib.add_path_methods[index].0.bind(py), &lib.add_path_methods[index].1));
-    are_library_methods(scheduler, &methods)
+    let attributes: [&Bound<'_, PyString>; ADD_PATH_ATTRIBUTES.len()] = std::array::from_fn(|index| lib.add_path_attributes[index].bind(py));
+    plain_object(scheduler, &methods, &attributes)
 }
 
 /// `obj_to_ref(func)` for a plain function: `None` for lambdas and nested functions.
@@ -200,9 +217,9 @@ fn function_ref<'py>(module: &Bound<'py, PyString>, qualname: &Bound<'py, PyStri
 
 /// The scheduler's job defaults, when they are the three options with values `_modify`
 /// takes unchanged: `(misfire_grace_time, coalesce, max_instances)`.
-fn plain_defaults<'py>(scheduler: &Bound<'py, PyAny>) -> PyResult<Option<[Bound<'py, PyAny>; 3]>> {
-    let py = scheduler.py();
-    let defaults = scheduler.getattr(intern!(py, "_job_defaults"))?;
+fn plain_defaults<'py>(scheduler: &PlainObject<'py>) -> PyResult<Option<[Bound<'py, PyAny>; 3]>> {
+    let py = scheduler.object().py();
+    let defaults = scheduler.get(intern!(py, "_job_defaults"))?;
     let Ok(defaults) = defaults.cast::<PyDict>() else { return Ok(None) };
     if defaults.len() != 3 {
         return Ok(None);
@@ -222,8 +239,8 @@ fn plain_defaults<'py>(scheduler: &Bound<'py, PyAny>) -> PyResult<Option<[Bound<
 
 /// The job's `trigger`, as `_create_trigger` makes it; `None` when the Python path
 /// must (a plug-in not loaded yet, a wrong type whose error it raises).
-fn create_trigger<'py>(scheduler: &Bound<'py, PyAny>, lib: &Library, trigger: &Bound<'py, PyAny>, trigger_args: &Bound<'py, PyDict>) -> PyResult<Option<Bound<'py, PyAny>>> {
-    let py = scheduler.py();
+fn create_trigger<'py>(scheduler: &PlainObject<'py>, lib: &Library, trigger: &Bound<'py, PyAny>, trigger_args: &Bound<'py, PyDict>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let py = scheduler.object().py();
     let alias = if trigger.is_none() {
         intern!(py, "date").clone()
     } else if let Ok(alias) = trigger.cast::<PyString>() {
@@ -233,11 +250,11 @@ fn create_trigger<'py>(scheduler: &Bound<'py, PyAny>, lib: &Library, trigger: &B
     } else {
         return Ok(None);
     };
-    let classes = scheduler.getattr(intern!(py, "_trigger_classes"))?;
+    let classes = scheduler.get(intern!(py, "_trigger_classes"))?;
     let Ok(classes) = classes.cast::<PyDict>() else { return Ok(None) };
     let Some(class) = classes.get_item(&alias)? else { return Ok(None) };
     if !trigger_args.contains(intern!(py, "timezone"))? {
-        trigger_args.set_item(intern!(py, "timezone"), scheduler.getattr(intern!(py, "timezone"))?)?;
+        trigger_args.set_item(intern!(py, "timezone"), scheduler.get(intern!(py, "timezone"))?)?;
     }
     if let Some(trigger) = new_interval_trigger(lib, &class, trigger_args)? {
         return Ok(Some(trigger));
@@ -349,9 +366,9 @@ fn untrack_library_trigger(lib: &Library, trigger: &Bound<'_, PyAny>) {
 }
 
 /// Runs `body` holding the scheduler's job store lock (a Python `RLock`).
-fn with_store_lock<'py, T>(scheduler: &Bound<'py, PyAny>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
-    let py = scheduler.py();
-    let lock = scheduler.getattr(intern!(py, "_jobstores_lock"))?;
+fn with_store_lock<'py, T>(scheduler: &PlainObject<'py>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    let py = scheduler.object().py();
+    let lock = scheduler.get(intern!(py, "_jobstores_lock"))?;
     common::call_method(&lock, intern!(py, "acquire"), None)?;
     let result = body();
     let released = common::call_method(&lock, intern!(py, "release"), None);
@@ -364,6 +381,7 @@ fn with_store_lock<'py, T>(scheduler: &Bound<'py, PyAny>, body: impl FnOnce() ->
 /// max_instances, next_run_time, jobstore, executor, replace_existing, **trigger_args)`
 /// done natively, returning the job; `None` when the call is left to the Python path,
 /// in which case nothing has been done.
+#[pyfunction]
 #[allow(clippy::too_many_arguments)]
 pub fn add_job_natively<'py>(
     scheduler: &Bound<'py, PyAny>,
@@ -404,7 +422,11 @@ pub fn add_job_natively<'py>(
     ) else {
         return Ok(None);
     };
-    let known_state = scheduler.getattr(intern!(py, "state"))?.extract::<i64>().is_ok_and(|state| KNOWN_STATES.contains(&state));
+    let Some(scheduler) = plain_scheduler(scheduler, lib)? else {
+        return Ok(None);
+    };
+    let scheduler = &scheduler;
+    let known_state = scheduler.get(intern!(py, "state"))?.extract::<i64>().is_ok_and(|state| KNOWN_STATES.contains(&state));
     if !known_state {
         return Ok(None);
     }
@@ -427,9 +449,6 @@ pub fn add_job_natively<'py>(
     let (Ok(qualname), Ok(module)) = (qualname.cast_into_exact::<PyString>(), module.cast_into_exact::<PyString>()) else {
         return Ok(None);
     };
-    if !add_path_is_plain(scheduler, lib)? {
-        return Ok(None);
-    }
     let Some(trigger) = create_trigger(scheduler, lib, trigger, trigger_args)? else {
         return Ok(None);
     };
@@ -453,7 +472,7 @@ pub fn add_job_natively<'py>(
     let name = if name.is_none() { qualname.clone().into_any() } else { name.clone() };
 
     let job = new_instance(&job_class)?;
-    set_job_attr(&job, JobSlot::Scheduler, scheduler)?;
+    set_job_attr(&job, JobSlot::Scheduler, scheduler.object())?;
     set_job_attr(&job, JobSlot::JobstoreAlias, &py.None().into_bound(py))?;
     set_job_attr(&job, JobSlot::Id, &job_id)?;
     set_job_attr(&job, JobSlot::Func, func)?;
@@ -472,15 +491,15 @@ pub fn add_job_natively<'py>(
     // Jobs only go into job stores once the scheduler (and so the stores) runs; the
     // state is read again under the lock, as the Python path reads it.
     let pending = with_store_lock(scheduler, || {
-        let stopped = scheduler.getattr(intern!(py, "state"))?.extract::<i64>().is_ok_and(|state| state == STATE_STOPPED);
+        let stopped = scheduler.get(intern!(py, "state"))?.extract::<i64>().is_ok_and(|state| state == STATE_STOPPED);
         if stopped {
             let entry = PyTuple::new(py, [job.clone(), jobstore.clone(), replace_existing.clone()])?;
-            scheduler.getattr(intern!(py, "_pending_jobs"))?.call_method1(intern!(py, "append"), (entry,))?;
+            scheduler.get(intern!(py, "_pending_jobs"))?.call_method1(intern!(py, "append"), (entry,))?;
         }
         Ok(stopped)
     })?;
     if pending {
-        scheduler.getattr(intern!(py, "_logger"))?.call_method1(intern!(py, "info"), (intern!(py, TENTATIVE_MESSAGE),))?;
+        scheduler.get(intern!(py, "_logger"))?.call_method1(intern!(py, "info"), (intern!(py, TENTATIVE_MESSAGE),))?;
         return Ok(Some(job));
     }
 
@@ -509,7 +528,7 @@ fn new_job_id<'py>(lib: &Library, py: Python<'py>) -> PyResult<Bound<'py, PyAny>
 /// it and knows it. `pending` tells a job `start()` stores from its pending list.
 #[allow(clippy::too_many_arguments)]
 fn store_job<'py>(
-    scheduler: &Bound<'py, PyAny>,
+    scheduler: &PlainObject<'py>,
     lib: &Library,
     job: &Bound<'py, PyAny>,
     trigger: &Bound<'py, PyAny>,
@@ -518,12 +537,12 @@ fn store_job<'py>(
     replace_existing: &Bound<'py, PyAny>,
     pending: bool,
 ) -> PyResult<()> {
-    let py = scheduler.py();
-    let stores = scheduler.getattr(intern!(py, "_jobstores"))?;
+    let py = scheduler.object().py();
+    let stores = scheduler.get(intern!(py, "_jobstores"))?;
     let store = match stores.get_item(jobstore) {
         Ok(store) => store,
         // The Python method raises the library's error for an unknown alias.
-        Err(_) => scheduler.call_method1(intern!(py, "_lookup_jobstore"), (jobstore,))?,
+        Err(_) => scheduler.object().call_method1(intern!(py, "_lookup_jobstore"), (jobstore,))?,
     };
     let replace = replace_existing.is_truthy()?;
     if let Some(memory) = native_memory_store(&store, lib)? {
@@ -598,7 +617,7 @@ impl Missing {
 /// that needs converting to `_modify`. Returns the UTC instant of the next run time it
 /// set, when the trigger told it.
 fn complete_job<'py>(
-    scheduler: &Bound<'py, PyAny>,
+    scheduler: &PlainObject<'py>,
     lib: &Library,
     job: &Bound<'py, PyAny>,
     trigger: &Bound<'py, PyAny>,
@@ -606,9 +625,9 @@ fn complete_job<'py>(
     now: Option<&Bound<'py, PyAny>>,
     defaults: Option<&[Bound<'py, PyAny>; 3]>,
 ) -> PyResult<Option<i64>> {
-    let py = scheduler.py();
+    let py = scheduler.object().py();
     let Some(defaults) = defaults else {
-        global(&lib.scheduler_globals, intern!(py, "_complete_job"))?.call1((scheduler, job, now))?;
+        global(&lib.scheduler_globals, intern!(py, "_complete_job"))?.call1((scheduler.object(), job, now))?;
         return Ok(None);
     };
     let next_run_time = if !missing.next_run_time {
@@ -662,10 +681,10 @@ fn start_date_ahead<'py>(lib: &Library, trigger: &Bound<'py, PyAny>, now: Option
 
 /// `datetime.now(scheduler.timezone)`, through the scheduler module's `datetime`
 /// (which tests replace); computed natively while that is the standard one.
-fn current_time<'py>(scheduler: &Bound<'py, PyAny>, lib: &Library) -> PyResult<Bound<'py, PyAny>> {
-    let py = scheduler.py();
+fn current_time<'py>(scheduler: &PlainObject<'py>, lib: &Library) -> PyResult<Bound<'py, PyAny>> {
+    let py = scheduler.object().py();
     let clock = global(&lib.scheduler_globals, intern!(py, "datetime"))?;
-    let timezone = scheduler.getattr(intern!(py, "timezone"))?;
+    let timezone = scheduler.get(intern!(py, "timezone"))?;
     if clock.is(lib.stdlib_datetime.bind(py)) {
         if let Some(now) = zones::now_plus(&timezone, 0)? {
             return Ok(now);
@@ -675,9 +694,9 @@ fn current_time<'py>(scheduler: &Bound<'py, PyAny>, lib: &Library) -> PyResult<B
 }
 
 /// Makes room in each native memory store for the pending jobs bound for it.
-fn reserve_room(scheduler: &Bound<'_, PyAny>, lib: &Library, batch: &Bound<'_, PyList>) -> PyResult<()> {
-    let py = scheduler.py();
-    let Ok(stores) = scheduler.getattr(intern!(py, "_jobstores"))?.cast_into::<PyDict>() else { return Ok(()) };
+fn reserve_room(scheduler: &PlainObject<'_>, lib: &Library, batch: &Bound<'_, PyList>) -> PyResult<()> {
+    let py = scheduler.object().py();
+    let Ok(stores) = scheduler.get(intern!(py, "_jobstores"))?.cast_into::<PyDict>() else { return Ok(()) };
     let counts = PyDict::new(py);
     for entry in batch.iter() {
         let Ok(alias) = entry.get_item(1) else { continue };
@@ -716,9 +735,10 @@ pub fn store_pending_jobs<'py>(
     let py = scheduler.py();
     let lib = library(py)?;
     let Ok(batch) = batch.cast::<PyList>() else { return Ok(None) };
-    if !add_path_is_plain(scheduler, lib)? {
+    let Some(scheduler) = plain_scheduler(scheduler, lib)? else {
         return Ok(None);
-    }
+    };
+    let scheduler = &scheduler;
     let job_class = lib.job_class.bind(py);
     let plain_job = job_class.getattr(intern!(py, "_modify"))?.is(lib.plain_modify.bind(py));
     // Read once: nothing in the loop can reconfigure the scheduler.
@@ -732,7 +752,7 @@ pub fn store_pending_jobs<'py>(
                 let known_utc = complete_job(scheduler, lib, &job, &trigger, &Missing::of(&job)?, Some(now), defaults.as_ref())?;
                 store_job(scheduler, lib, &job, &trigger, known_utc, &jobstore, &replace_existing, true)
             } else {
-                global(&lib.scheduler_globals, intern!(py, "_complete_job"))?.call1((scheduler, &job, now))?;
+                global(&lib.scheduler_globals, intern!(py, "_complete_job"))?.call1((scheduler.object(), &job, now))?;
                 store_job(scheduler, lib, &job, &trigger, None, &jobstore, &replace_existing, true)
             }
         })();

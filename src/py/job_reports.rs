@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyList;
 
-use super::report::{self, are_library_methods, is_library_method, listeners_may_want};
+use super::report::{self, are_library_methods, is_library_method, listeners_in_may_want, listeners_may_want, PlainObject};
 use super::run::logs_info;
 
 /// `STATE_RUNNING`.
@@ -63,9 +63,24 @@ fn info_logger<'py>(scheduler: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py,
     Ok(logs_info(&logger)?.then_some(logger))
 }
 
-/// `_job_added(job, jobstore, _listened_codes())` for one job.
-pub fn report_job_added<'py>(scheduler: &Bound<'py, PyAny>, job: &Bound<'py, PyAny>, jobstore: &Bound<'py, PyAny>) -> PyResult<()> {
-    report_added(scheduler, 1, || Ok(vec![(job.clone(), jobstore.clone())]))
+/// `_job_added(job, jobstore, _listened_codes())` for one job, by the add path, which
+/// found `_job_added`, `_dispatch_event` and `_listened_codes` to be the library's.
+pub fn report_job_added<'py>(scheduler: &PlainObject<'py>, job: &Bound<'py, PyAny>, jobstore: &Bound<'py, PyAny>) -> PyResult<()> {
+    let py = scheduler.object().py();
+    let listeners = scheduler.get(intern!(py, "_listeners"))?;
+    if listeners_in_may_want(&listeners, EVENT_JOB_ADDED)? {
+        let listened = scheduler.object().call_method0(intern!(py, "_listened_codes"))?;
+        scheduler.object().call_method1(intern!(py, "_job_added"), (job, jobstore, &listened))?;
+        return Ok(());
+    }
+    let logger = scheduler.get(intern!(py, "_logger"))?;
+    if logs_info(&logger)? {
+        logger.call_method1(intern!(py, "info"), (intern!(py, ADDED_MESSAGE), job.getattr(intern!(py, "name"))?, jobstore))?;
+    }
+    if scheduler.get(intern!(py, "state"))?.extract::<i64>().is_ok_and(|state| state == STATE_RUNNING) {
+        scheduler.object().call_method0(intern!(py, "wakeup"))?;
+    }
+    Ok(())
 }
 
 /// `_job_added(job, jobstore, _listened_codes())` for the first `count` entries

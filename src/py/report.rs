@@ -6,7 +6,7 @@
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple, PyType};
 
 use super::common::call_method;
 use super::slots::{job_attr, JobSlot};
@@ -42,33 +42,97 @@ pub(crate) fn is_library_method(obj: &Bound<'_, PyAny>, name: &Bound<'_, PyStrin
 /// A yes is remembered until the object's class or attributes change
 /// (`version_tags`).
 pub(crate) fn are_library_methods(obj: &Bound<'_, PyAny>, methods: &[(&Bound<'_, PyString>, &Py<PyAny>)]) -> PyResult<bool> {
-    let attributes = match obj.getattr(intern!(obj.py(), "__dict__")) {
+    Ok(plain_object(obj, methods, &[])?.is_some())
+}
+
+/// An object whose methods were found to be the library's, and whose attributes of
+/// some names are read from its `__dict__` directly: its class defines no
+/// `__getattribute__` of its own and none of those names as a data descriptor, so
+/// that is where attribute lookup would find them, after a lookup in the class.
+pub(crate) struct PlainObject<'py> {
+    object: Bound<'py, PyAny>,
+    attributes: Option<Bound<'py, PyDict>>,
+}
+
+impl<'py> PlainObject<'py> {
+    pub(crate) fn object(&self) -> &Bound<'py, PyAny> {
+        &self.object
+    }
+
+    /// `object.<name>`, for one of the names `plain_object` checked.
+    pub(crate) fn get(&self, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(value) = self.attributes.as_ref().map(|attributes| attributes.get_item(name)).transpose()?.flatten() {
+            return Ok(value);
+        }
+        self.object.getattr(name)
+    }
+}
+
+/// `obj` as a `PlainObject`, when `methods` are the library's (neither its class nor
+/// the instance replaced them) and `attributes` may be read from its `__dict__`; else
+/// `None`. A yes is remembered until the object's class or attributes change
+/// (`version_tags`).
+pub(crate) fn plain_object<'py>(
+    obj: &Bound<'py, PyAny>,
+    methods: &[(&Bound<'_, PyString>, &Py<PyAny>)],
+    attributes: &[&Bound<'_, PyString>],
+) -> PyResult<Option<PlainObject<'py>>> {
+    let py = obj.py();
+    let instance_attributes = match obj.getattr(intern!(py, "__dict__")) {
         Ok(dict) => match dict.cast_into::<PyDict>() {
             Ok(dict) => Some(dict),
-            Err(_) => return Ok(false),
+            Err(_) => return Ok(None),
         },
         Err(_) => None,
     };
     let class = obj.get_type();
-    let question = (methods.first().map_or(0, |(_, expected)| expected.as_ptr() as usize), methods.len());
-    remembered_yes(question, &class, [attributes.as_ref(), None], || {
+    let first = methods.first().map_or(0, |(_, expected)| expected.as_ptr() as usize);
+    let question = (first, methods.len() | attributes.len() << 16);
+    let plain = remembered_yes(question, &class, [instance_attributes.as_ref(), None], || {
         for (name, expected) in methods {
             // A type without the attribute (a mock that makes it up per instance) is
             // not the library's.
             match class.getattr(*name) {
-                Ok(found) if found.is(expected.bind(obj.py())) => {}
+                Ok(found) if found.is(expected.bind(py)) => {}
                 _ => return Ok(false),
             }
         }
-        if let Some(attributes) = &attributes {
+        if let Some(instance_attributes) = &instance_attributes {
             for (name, _) in methods {
-                if attributes.contains(*name)? {
+                if instance_attributes.contains(*name)? {
                     return Ok(false);
                 }
             }
         }
+        if !attributes.is_empty() && !reads_attributes_plainly(&class, attributes)? {
+            return Ok(false);
+        }
         Ok(true)
-    })
+    })?;
+    Ok(plain.then_some(PlainObject { object: obj.clone(), attributes: instance_attributes }))
+}
+
+/// Whether instances of `class` get `attributes` from their `__dict__` when they have
+/// them there: the class keeps `object`'s `__getattribute__`, and defines none of the
+/// names as a data descriptor (a property, a slot), which would come first.
+fn reads_attributes_plainly(class: &Bound<'_, PyType>, attributes: &[&Bound<'_, PyString>]) -> PyResult<bool> {
+    static OBJECT_GETATTRIBUTE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let py = class.py();
+    let getattribute = intern!(py, "__getattribute__");
+    let standard = OBJECT_GETATTRIBUTE.get_or_try_init(py, || -> PyResult<_> {
+        Ok(py.import("builtins")?.getattr("object")?.getattr(getattribute)?.unbind())
+    })?;
+    if !class.getattr(getattribute)?.is(standard.bind(py)) {
+        return Ok(false);
+    }
+    for name in attributes {
+        let Ok(found) = class.getattr(*name) else { continue };
+        let kind = found.get_type();
+        if kind.hasattr(intern!(py, "__set__"))? || kind.hasattr(intern!(py, "__delete__"))? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// `executor._run_job_success(job.id, events)`.
@@ -271,7 +335,11 @@ const EVENT_JOB_EXECUTED: i64 = 1 << 12;
 /// GIL held, as `dispatch_events` reads it. Whether the scheduler's methods that use
 /// the list are the library's is for the caller to check.
 pub(crate) fn listeners_may_want(scheduler: &Bound<'_, PyAny>, code: i64) -> PyResult<bool> {
-    let listeners = scheduler.getattr(intern!(scheduler.py(), "_listeners"))?;
+    listeners_in_may_want(&scheduler.getattr(intern!(scheduler.py(), "_listeners"))?, code)
+}
+
+/// `listeners_may_want` for the scheduler's `_listeners`, read by the caller.
+pub(crate) fn listeners_in_may_want(listeners: &Bound<'_, PyAny>, code: i64) -> PyResult<bool> {
     let Ok(listeners) = listeners.cast_exact::<PyList>() else { return Ok(true) };
     for entry in listeners.iter() {
         let Ok(pair) = entry.cast::<PyTuple>() else { return Ok(true) };
