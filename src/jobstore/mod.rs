@@ -2,6 +2,7 @@
 //! jobs ordered by next run time.
 
 mod key;
+mod key_hasher;
 mod ordered;
 
 pub use key::JobKey;

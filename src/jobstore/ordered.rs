@@ -7,6 +7,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 
+use super::key_hasher::KeyHashing;
 use super::JobKey;
 use crate::time::Micros;
 
@@ -41,12 +42,12 @@ pub enum StoreError {
 #[derive(Debug)]
 pub struct OrderedJobs<J> {
     order: BTreeSet<(Micros, JobKey)>,
-    jobs: HashMap<JobKey, (J, Micros)>,
+    jobs: HashMap<JobKey, (J, Micros), KeyHashing>,
 }
 
 impl<J> Default for OrderedJobs<J> {
     fn default() -> Self {
-        OrderedJobs { order: BTreeSet::new(), jobs: HashMap::new() }
+        OrderedJobs { order: BTreeSet::new(), jobs: HashMap::default() }
     }
 }
 
