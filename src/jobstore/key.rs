@@ -86,7 +86,7 @@ fn pack_eight(lanes: u64) -> (u32, bool) {
     let valid = (decimal | letter) & ascii == HIGH;
     // '0'..='9' are 0x30..=0x39 and 'a'..='f' are 0x61..=0x66: the low four bits
     // give the value, plus 9 for a letter (bit 6 set).
-    let nibbles = (lanes & ONES * 0x0f) + 9 * ((lanes >> 6) & ONES);
+    let nibbles = (lanes & (ONES * 0x0f)) + 9 * ((lanes >> 6) & ONES);
     // Neighbouring lanes joined, the earlier digit on top: 8 x 4 bits, then 4 x 8,
     // then 2 x 16 bits.
     let bytes = ((nibbles & 0x00ff_00ff_00ff_00ff) << 4) | ((nibbles >> 8) & 0x00ff_00ff_00ff_00ff);
