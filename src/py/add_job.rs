@@ -369,12 +369,28 @@ fn untrack_library_trigger(lib: &Library, trigger: &Bound<'_, PyAny>) {
 fn with_store_lock<'py, T>(scheduler: &PlainObject<'py>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     let py = scheduler.object().py();
     let lock = scheduler.get(intern!(py, "_jobstores_lock"))?;
-    common::call_method(&lock, intern!(py, "acquire"), None)?;
+    lock_call(&lock, intern!(py, "acquire"))?;
     let result = body();
-    let released = common::call_method(&lock, intern!(py, "release"), None);
+    let released = lock_call(&lock, intern!(py, "release"));
     let value = result?;
     released?;
     Ok(value)
+}
+
+/// `lock.acquire()` or `lock.release()`. For the standard library's `RLock`, the
+/// method of its class is called with the lock, without looking it up on the lock.
+fn lock_call<'py>(lock: &Bound<'py, PyAny>, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
+    static RLOCK: PyOnceLock<(Py<PyAny>, Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+    let py = lock.py();
+    let (class, acquire, release) = RLOCK.get_or_try_init(py, || -> PyResult<_> {
+        let class = py.import("_thread")?.getattr("RLock")?;
+        Ok((class.clone().unbind(), class.getattr("acquire")?.unbind(), class.getattr("release")?.unbind()))
+    })?;
+    if !lock.get_type().is(class.bind(py)) {
+        return common::call_method(lock, name, None);
+    }
+    let method = if name.as_ptr() == intern!(py, "acquire").as_ptr() { acquire } else { release };
+    common::call_with(method.bind(py), lock)
 }
 
 /// `add_job(func, trigger, args, kwargs, id, name, misfire_grace_time, coalesce,
@@ -488,28 +504,28 @@ pub fn add_job_natively<'py>(
     set_job_attr(&job, JobSlot::Trigger, &trigger)?;
     set_job_attr(&job, JobSlot::Executor, executor)?;
 
-    // Jobs only go into job stores once the scheduler (and so the stores) runs; the
-    // state is read again under the lock, as the Python path reads it.
+    // Jobs only go into job stores once the scheduler (and so the stores) runs. As the
+    // reference's add_job does, the state is read, and the job completed and stored,
+    // in one section under the job store lock.
+    let missing = Missing {
+        options: [&grace, &coalesce, &instances].map(|option| matches!(option, OptionArg::Default)),
+        next_run_time: true,
+    };
     let pending = with_store_lock(scheduler, || {
         let stopped = scheduler.get(intern!(py, "state"))?.extract::<i64>().is_ok_and(|state| state == STATE_STOPPED);
         if stopped {
             let entry = PyTuple::new(py, [job.clone(), jobstore.clone(), replace_existing.clone()])?;
             scheduler.get(intern!(py, "_pending_jobs"))?.call_method1(intern!(py, "append"), (entry,))?;
+            return Ok(true);
         }
-        Ok(stopped)
+        let known_utc = complete_job(scheduler, lib, &job, &trigger, &missing, None, plain_defaults(scheduler)?.as_ref())?;
+        store_job(scheduler, lib, &job, &trigger, known_utc, jobstore, replace_existing, false)?;
+        Ok(false)
     })?;
     if pending {
         scheduler.get(intern!(py, "_logger"))?.call_method1(intern!(py, "info"), (intern!(py, TENTATIVE_MESSAGE),))?;
         return Ok(Some(job));
     }
-
-    let missing = Missing {
-        options: [&grace, &coalesce, &instances].map(|option| matches!(option, OptionArg::Default)),
-        next_run_time: true,
-    };
-    let known_utc = complete_job(scheduler, lib, &job, &trigger, &missing, None, plain_defaults(scheduler)?.as_ref())?;
-
-    with_store_lock(scheduler, || store_job(scheduler, lib, &job, &trigger, known_utc, jobstore, replace_existing, false))?;
     report_job_added(scheduler, &job, jobstore)?;
     Ok(Some(job))
 }

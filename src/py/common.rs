@@ -310,6 +310,16 @@ pub fn module_global<'py>(globals: &Bound<'py, PyDict>, name: &Bound<'py, PyStri
     globals.get_item(name)?.ok_or_else(|| pyo3::exceptions::PyNameError::new_err(format!("name '{name}' is not defined")))
 }
 
+/// `function(arg)`, through the vectorcall protocol: no tuple is made for the argument.
+pub fn call_with<'py>(function: &Bound<'py, PyAny>, arg: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    // SAFETY: both pointers are live objects borrowed for the call, the argument list
+    // ends with NULL as the function requires, and the GIL is held.
+    unsafe {
+        let result = pyo3::ffi::PyObject_CallFunctionObjArgs(function.as_ptr(), arg.as_ptr(), std::ptr::null_mut::<pyo3::ffi::PyObject>());
+        Bound::from_owned_ptr_or_err(function.py(), result)
+    }
+}
+
 /// `obj.name()` or `obj.name(arg)`, without making a bound method object. Under the
 /// stable ABI, PyO3's `call_method` looks the method up as an attribute, which creates
 /// a bound method, and calls that; the C API's `PyObject_CallMethodObjArgs` finds the
