@@ -123,8 +123,8 @@ const ADD_PATH_METHODS: [&str; 8] = [
 
 /// The scheduler's attributes the add path reads, from its `__dict__` once the class
 /// is known to define none of them as a data descriptor (see `report::PlainObject`).
-const ADD_PATH_ATTRIBUTES: [&str; 9] =
-    ["state", "_job_defaults", "_trigger_classes", "timezone", "_jobstores_lock", "_jobstores", "_logger", "_listeners", "_pending_jobs"];
+const ADD_PATH_ATTRIBUTES: [&str; 8] =
+    ["state", "_job_defaults", "timezone", "_jobstores_lock", "_jobstores", "_logger", "_listeners", "_pending_jobs"];
 
 /// `STATE_STOPPED`, `STATE_RUNNING` and `STATE_PAUSED`: a started scheduler stores
 /// jobs at once, a stopped one keeps them pending.
@@ -225,9 +225,9 @@ fn plain_defaults<'py>(scheduler: &PlainObject<'py>) -> PyResult<Option<[Bound<'
         return Ok(None);
     }
     let (Some(grace), Some(coalesce), Some(instances)) = (
-        defaults.get_item(intern!(py, "misfire_grace_time"))?,
-        defaults.get_item(intern!(py, "coalesce"))?,
-        defaults.get_item(intern!(py, "max_instances"))?,
+        common::dict_get(defaults, intern!(py, "misfire_grace_time"))?,
+        common::dict_get(defaults, intern!(py, "coalesce"))?,
+        common::dict_get(defaults, intern!(py, "max_instances"))?,
     ) else {
         return Ok(None);
     };
@@ -250,9 +250,10 @@ fn create_trigger<'py>(scheduler: &PlainObject<'py>, lib: &Library, trigger: &Bo
     } else {
         return Ok(None);
     };
-    let classes = scheduler.get(intern!(py, "_trigger_classes"))?;
+    // A class attribute, shared by the schedulers (the plug-ins loaded so far).
+    let classes = scheduler.object().getattr(intern!(py, "_trigger_classes"))?;
     let Ok(classes) = classes.cast::<PyDict>() else { return Ok(None) };
-    let Some(class) = classes.get_item(&alias)? else { return Ok(None) };
+    let Some(class) = common::dict_get(classes, &alias)? else { return Ok(None) };
     if !trigger_args.contains(intern!(py, "timezone"))? {
         trigger_args.set_item(intern!(py, "timezone"), scheduler.get(intern!(py, "timezone"))?)?;
     }

@@ -304,10 +304,46 @@ pub fn text<'a>(string: &'a Bound<'_, PyString>) -> PyResult<&'a str> {
     }
 }
 
+/// `dict.get(key)`, `None` for a missing key, with the C API's lookup and nothing
+/// around it: the add path reads a dozen entries a job.
+pub fn dict_get<'py>(dict: &Bound<'py, PyDict>, key: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let py = dict.py();
+    // SAFETY: both are live objects (the GIL is held); the lookup returns a borrowed
+    // reference, which is taken as a new one before anything else runs, or NULL, with
+    // an exception set only if the lookup failed (an unhashable key, a failing __eq__).
+    unsafe {
+        let value = pyo3::ffi::PyDict_GetItemWithError(dict.as_ptr(), key.as_ptr());
+        if !value.is_null() {
+            return Ok(Some(Bound::from_borrowed_ptr(py, value)));
+        }
+        if pyo3::ffi::PyErr_Occurred().is_null() {
+            Ok(None)
+        } else {
+            Err(PyErr::fetch(py))
+        }
+    }
+}
+
+/// The instance dictionary of `obj` (made if it has none yet), as attribute lookup
+/// uses it; `None` for an object without one. `PyObject_GenericGetDict` is exported by
+/// every CPython 3 (part of the stable ABI from 3.10 on) and skips looking up
+/// `__dict__` through the class, which the checks of every `add_job` did several times.
+pub fn instance_dict<'py>(obj: &Bound<'py, PyAny>) -> Option<Bound<'py, PyDict>> {
+    extern "C" {
+        fn PyObject_GenericGetDict(obj: *mut pyo3::ffi::PyObject, context: *mut std::ffi::c_void) -> *mut pyo3::ffi::PyObject;
+    }
+    let py = obj.py();
+    // SAFETY: `obj` is a live object (the GIL is held); the call returns a new
+    // reference or NULL with an exception set, which is cleared: an object without a
+    // dictionary simply has none.
+    let dict = unsafe { Bound::from_owned_ptr_or_err(py, PyObject_GenericGetDict(obj.as_ptr(), std::ptr::null_mut())) };
+    dict.ok().and_then(|dict| dict.cast_into::<PyDict>().ok())
+}
+
 /// A module global from the module's namespace `globals`, raising `NameError` as
 /// Python code naming it would when it is gone.
 pub fn module_global<'py>(globals: &Bound<'py, PyDict>, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
-    globals.get_item(name)?.ok_or_else(|| pyo3::exceptions::PyNameError::new_err(format!("name '{name}' is not defined")))
+    dict_get(globals, name.as_any())?.ok_or_else(|| pyo3::exceptions::PyNameError::new_err(format!("name '{name}' is not defined")))
 }
 
 /// `function(arg)`, through the vectorcall protocol: no tuple is made for the argument.

@@ -61,8 +61,10 @@ impl<'py> PlainObject<'py> {
 
     /// `object.<name>`, for one of the names `plain_object` checked.
     pub(crate) fn get(&self, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
-        if let Some(value) = self.attributes.as_ref().map(|attributes| attributes.get_item(name)).transpose()?.flatten() {
-            return Ok(value);
+        if let Some(attributes) = &self.attributes {
+            if let Some(value) = super::common::dict_get(attributes, name.as_any())? {
+                return Ok(value);
+            }
         }
         self.object.getattr(name)
     }
@@ -78,13 +80,7 @@ pub(crate) fn plain_object<'py>(
     attributes: &[&Bound<'_, PyString>],
 ) -> PyResult<Option<PlainObject<'py>>> {
     let py = obj.py();
-    let instance_attributes = match obj.getattr(intern!(py, "__dict__")) {
-        Ok(dict) => match dict.cast_into::<PyDict>() {
-            Ok(dict) => Some(dict),
-            Err(_) => return Ok(None),
-        },
-        Err(_) => None,
-    };
+    let instance_attributes = super::common::instance_dict(obj);
     let class = obj.get_type();
     let first = methods.first().map_or(0, |(_, expected)| expected.as_ptr() as usize);
     let question = (first, methods.len() | attributes.len() << 16);

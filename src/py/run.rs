@@ -14,7 +14,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
 
 use super::version_tags::remembered_yes;
-use super::common::call_method;
+use super::common::{self, call_method};
 use super::slots::{job_attr, JobSlot};
 use super::zones;
 
@@ -99,9 +99,9 @@ pub(crate) fn logs_info(logger: &Bound<'_, PyAny>) -> PyResult<bool> {
     let standard = STANDARD.get_or_try_init(py, || -> PyResult<_> {
         Ok(py.import("logging")?.getattr("Logger")?.getattr("isEnabledFor")?.unbind())
     })?;
-    let attributes = logger.getattr(intern!(py, "__dict__")).ok().and_then(|dict| dict.cast_into::<PyDict>().ok());
+    let attributes = common::instance_dict(logger);
     let cache = match &attributes {
-        Some(attributes) => attributes.get_item(intern!(py, "_cache"))?.and_then(|cache| cache.cast_into::<PyDict>().ok()),
+        Some(attributes) => common::dict_get(attributes, intern!(py, "_cache"))?.and_then(|cache| cache.cast_into::<PyDict>().ok()),
         None => None,
     };
     let question = (standard.as_ptr() as usize, 0);
