@@ -112,11 +112,17 @@ fn whole_interval<'py>(py: Python<'py>, globals: &Bound<'py, PyDict>, parts: [&B
         return Ok(None);
     }
     let mut total: i128 = 0;
+    // The parts not given are the int 0, one shared object: no need to read it.
+    let zero = 0i32.into_pyobject(py)?;
     for (part, scale) in parts.into_iter().zip([7i128, 24, 60, 60, 1]) {
-        if !part.is_exact_instance_of::<PyInt>() {
+        let value = if part.is(&zero) {
+            0
+        } else if part.is_exact_instance_of::<PyInt>() {
+            let Ok(value) = part.extract::<i64>() else { return Ok(None) };
+            value
+        } else {
             return Ok(None);
-        }
-        let Ok(value) = part.extract::<i64>() else { return Ok(None) };
+        };
         total = (total + i128::from(value)) * scale;
     }
     // total is in seconds: weeks * 7 * 24 * 60 * 60 + ... + seconds.
