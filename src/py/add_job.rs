@@ -398,7 +398,6 @@ fn lock_call<'py>(lock: &Bound<'py, PyAny>, name: &Bound<'py, PyString>) -> PyRe
 /// max_instances, next_run_time, jobstore, executor, replace_existing, **trigger_args)`
 /// done natively, returning the job; `None` when the call is left to the Python path,
 /// in which case nothing has been done.
-#[pyfunction]
 #[allow(clippy::too_many_arguments)]
 pub fn add_job_natively<'py>(
     scheduler: &Bound<'py, PyAny>,

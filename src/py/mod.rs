@@ -9,6 +9,7 @@
 //! `CoroutineRun` and `CoroutineReports` run and report `AsyncIOExecutor`'s coroutine jobs.
 
 mod add_job;
+mod add_job_entry;
 mod asyncio_executor;
 mod calendarinterval;
 mod callable_check;
@@ -53,7 +54,7 @@ fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(cron::parse_field, module)?)?;
     module.add_function(wrap_pyfunction!(cron::expression_next_value, module)?)?;
     module.add_function(wrap_pyfunction!(combining::and_next_fire_time, module)?)?;
-    module.add_function(wrap_pyfunction!(add_job::add_job_natively, module)?)?;
+    add_job_entry::add_to(module)?;
     module.add_function(wrap_pyfunction!(add_job::store_pending_jobs, module)?)?;
     module.add_function(wrap_pyfunction!(job_ids::new_job_id, module)?)?;
     module.add_function(wrap_pyfunction!(job_ids::forget_job_ids, module)?)?;
