@@ -25,7 +25,7 @@ use super::interval::PyIntervalTrigger;
 use super::job_reports::report_job_added;
 use super::jobstores::{stored_id_key, PyMemoryJobStore, Watch};
 use super::report::{are_library_methods, plain_object, PlainObject};
-use super::slots::{job_attr, job_has, set_job_attr, JobSlot};
+use super::slots::{job_attr, job_has, set_job_attr, set_job_attrs, JobSlot};
 use super::version_tags::remembered_yes;
 use super::zones;
 use crate::jobstore::RunKey;
@@ -488,21 +488,27 @@ pub fn add_job_natively<'py>(
     let name = if name.is_none() { qualname.clone().into_any() } else { name.clone() };
 
     let job = new_instance(&job_class)?;
-    set_job_attr(&job, JobSlot::Scheduler, scheduler.object())?;
-    set_job_attr(&job, JobSlot::JobstoreAlias, &py.None().into_bound(py))?;
-    set_job_attr(&job, JobSlot::Id, &job_id)?;
-    set_job_attr(&job, JobSlot::Func, func)?;
-    set_job_attr(&job, JobSlot::FuncRef, &function_ref(&module, &qualname)?)?;
-    set_job_attr(&job, JobSlot::Args, args.as_any())?;
-    set_job_attr(&job, JobSlot::Kwargs, kwargs.as_any())?;
-    set_job_attr(&job, JobSlot::Name, &name)?;
+    let func_ref = function_ref(&module, &qualname)?;
+    set_job_attrs(
+        &job,
+        &[
+            (JobSlot::Scheduler, scheduler.object()),
+            (JobSlot::JobstoreAlias, &py.None().into_bound(py)),
+            (JobSlot::Id, &job_id),
+            (JobSlot::Func, func),
+            (JobSlot::FuncRef, &func_ref),
+            (JobSlot::Args, args.as_any()),
+            (JobSlot::Kwargs, kwargs.as_any()),
+            (JobSlot::Name, &name),
+            (JobSlot::Trigger, &trigger),
+            (JobSlot::Executor, executor),
+        ],
+    )?;
     for (option, value) in [(JobSlot::MisfireGraceTime, &grace), (JobSlot::Coalesce, &coalesce), (JobSlot::MaxInstances, &instances)] {
         if let OptionArg::Given(value) = value {
             set_job_attr(&job, option, value)?;
         }
     }
-    set_job_attr(&job, JobSlot::Trigger, &trigger)?;
-    set_job_attr(&job, JobSlot::Executor, executor)?;
 
     // Jobs only go into job stores once the scheduler (and so the stores) runs. As the
     // reference's add_job does, the state is read, and the job completed and stored,

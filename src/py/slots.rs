@@ -220,6 +220,26 @@ pub fn set_job_attr<'py>(job: &Bound<'py, PyAny>, slot: JobSlot, value: &Bound<'
     job.setattr(job_slot_name(py, slot), value)
 }
 
+/// `set_job_attr` for several slots, with the class checked once.
+pub fn set_job_attrs<'py>(job: &Bound<'py, PyAny>, values: &[(JobSlot, &Bound<'py, PyAny>)]) -> PyResult<()> {
+    let py = job.py();
+    match job_places(py).filter(|places| places.is_instance(job)) {
+        Some(places) => {
+            for (slot, value) in values {
+                if !places.write(job, *slot as usize, value) {
+                    job.setattr(job_slot_name(py, *slot), *value)?;
+                }
+            }
+        }
+        None => {
+            for (slot, value) in values {
+                job.setattr(job_slot_name(py, *slot), *value)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The offsets of the pointer-sized fields after the object header, within `size`.
 fn pointer_offsets(size: usize) -> impl Iterator<Item = usize> {
     let word = std::mem::size_of::<usize>();
