@@ -366,6 +366,11 @@ fn untrack_library_trigger(lib: &Library, trigger: &Bound<'_, PyAny>) {
     }
 }
 
+/// `apscheduler.util.undefined`.
+pub fn library_undefined(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    Ok(library(py)?.undefined.bind(py).clone())
+}
+
 /// Runs `body` holding the scheduler's job store lock (a Python `RLock`).
 fn with_store_lock<'py, T>(scheduler: &PlainObject<'py>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     let py = scheduler.object().py();

@@ -6,6 +6,7 @@ import weakref
 from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping, MutableMapping
 from contextlib import ExitStack, nullcontext
+from functools import wraps
 from itertools import groupby
 from operator import itemgetter
 
@@ -548,28 +549,8 @@ class BaseScheduler(metaclass=ABCMeta):
 
         """
         # The common case (a plain function, the library's own add path) is done
-        # natively, with the same steps and errors; None means it was left to the code
-        # below, untouched.
-        job = _add_job_natively(
-            self,
-            func,
-            trigger,
-            args,
-            kwargs,
-            id,
-            name,
-            misfire_grace_time,
-            coalesce,
-            max_instances,
-            next_run_time,
-            jobstore,
-            executor,
-            replace_existing,
-            trigger_args,
-        )
-        if job is not None:
-            return job
-
+        # natively by the wrapper installed after the class (see _add_job_natively):
+        # this is the rest.
         job_kwargs = {
             "trigger": self._create_trigger(trigger, trigger_args),
             "executor": executor,
@@ -1739,6 +1720,27 @@ class BaseScheduler(metaclass=ABCMeta):
             "Next wakeup is due at %s (in %f seconds)", next_wakeup_time, wait_seconds
         )
         return wait_seconds
+
+
+def _native_first(add_job):
+    """``add_job`` with the common case done natively: a plain function, the library's
+    own add path (see src/py/add_job_entry.rs). The wrapper takes ``*args, **kwargs``:
+    with the fourteen named parameters, every trigger argument such as ``seconds=5``
+    was compared by value with each parameter name before it reached
+    ``**trigger_args``, which cost more than the native work. ``wraps`` keeps the
+    name, docstring and signature of ``add_job``."""
+
+    @wraps(add_job)
+    def native_first(self, *args, **kwargs):
+        job = _add_job_natively(self, args, kwargs)
+        if job is None:
+            job = add_job(self, *args, **kwargs)
+        return job
+
+    return native_first
+
+
+BaseScheduler.add_job = _native_first(BaseScheduler.add_job)
 
 
 def _complete_job(scheduler, job, now=None):
