@@ -17,7 +17,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use super::report::Reporter;
-use super::report::with_lock_without_convoy;
+use super::report::{acquire_without_convoy, release_lock, with_lock_without_convoy};
 use super::run::{build_events, run_parts, NativeRun, RunEvent};
 use super::slots::{job_attr, JobSlot};
 use crate::executor::{Closed, Submitted, Worker, WorkerPool};
@@ -121,11 +121,52 @@ fn log_callback_error(job: &Bound<'_, PyAny>, error: PyErr) {
     }
 }
 
+/// How many runs `submit_runs` submits under one hold of the executor's lock.
+const SUBMIT_CHUNK: usize = 32;
+
+/// An executor's `_instances`: the number of running instances by job id. For the
+/// library's `defaultdict(int)`, a missing id is read as 0 without the call to `int()`
+/// and the insertion of a 0 that `__missing__` makes, which the count then replaces.
+struct Instances<'py> {
+    counts: Bound<'py, PyAny>,
+    plain: Option<Bound<'py, PyDict>>,
+}
+
+impl<'py> Instances<'py> {
+    fn of(counts: Bound<'py, PyAny>, names: &SubmissionNames) -> PyResult<Instances<'py>> {
+        let py = counts.py();
+        let plain = counts.get_type().is(names.defaultdict.bind(py))
+            && counts.getattr(intern!(py, "default_factory"))?.is(names.int.bind(py));
+        let plain = if plain { counts.cast::<PyDict>().ok().cloned() } else { None };
+        Ok(Instances { counts, plain })
+    }
+
+    /// `counts[job_id]`.
+    fn count(&self, job_id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.plain {
+            Some(counts) => Ok(match super::common::dict_get(counts, job_id)? {
+                Some(count) => count,
+                None => 0i32.into_pyobject(counts.py())?.into_any(),
+            }),
+            None => self.counts.get_item(job_id),
+        }
+    }
+
+    /// `counts[job_id] = count`.
+    fn set(&self, job_id: &Bound<'py, PyAny>, count: Bound<'py, PyAny>) -> PyResult<()> {
+        self.counts.set_item(job_id, count)
+    }
+}
+
 /// The Python objects `submit_runs` needs.
 struct SubmissionNames {
     max_instances_error: Py<PyAny>,
     broken_pool: Py<PyAny>,
     threadpool_module: Py<PyAny>,
+    /// `collections.defaultdict` and `int`: an executor's `_instances` as the library
+    /// makes it.
+    defaultdict: Py<PyAny>,
+    int: Py<PyAny>,
 }
 
 fn submission_names(py: Python<'_>) -> PyResult<&SubmissionNames> {
@@ -135,6 +176,8 @@ fn submission_names(py: Python<'_>) -> PyResult<&SubmissionNames> {
             max_instances_error: py.import("apscheduler.executors.base")?.getattr("MaxInstancesReachedError")?.unbind(),
             broken_pool: py.import("concurrent.futures.thread")?.getattr("BrokenThreadPool")?.unbind(),
             threadpool_module: py.import("apscheduler.executors._threadpool")?.unbind().into_any(),
+            defaultdict: py.import("collections")?.getattr("defaultdict")?.unbind(),
+            int: py.import("builtins")?.getattr("int")?.unbind(),
         })
     })
 }
@@ -157,14 +200,14 @@ impl PyThreadPool {
         py: Python<'py>,
         pool: &Bound<'py, PyAny>,
         executor: &Bound<'py, PyAny>,
-        instances: &Bound<'py, PyAny>,
+        instances: &Instances<'py>,
         job: &Bound<'py, PyAny>,
         run_times: &Bound<'py, PyAny>,
         logger: &Bound<'py, PyAny>,
         names: &SubmissionNames,
     ) -> PyResult<()> {
         let job_id = job_attr(job, JobSlot::Id)?;
-        let count = instances.get_item(&job_id)?;
+        let count = instances.count(&job_id)?;
         if count.ge(job_attr(job, JobSlot::MaxInstances)?)? {
             return Err(PyErr::from_value(names.max_instances_error.bind(py).call1((job,))?));
         }
@@ -204,7 +247,7 @@ impl PyThreadPool {
                 None => Ok(()),
             })?;
         }
-        instances.set_item(&job_id, count.add(1)?)
+        instances.set(&job_id, count.add(1)?)
     }
 
     fn queue(&self, item: WorkItem) -> PyResult<Option<usize>> {
@@ -281,18 +324,45 @@ impl PyThreadPool {
                 return Ok(outcomes);
             }
         };
+        let instances = Instances::of(instances, names)?;
         let outcomes = PyList::empty(py);
-        for run in runs.iter() {
-            let (job, run_times) = run_parts(&run)?;
-            let submitted =
-                with_lock_without_convoy(&lock, || self.submit_counted(py, pool, executor, &instances, &job, &run_times, logger, names));
-            match submitted {
-                Ok(()) => outcomes.append(py.None())?,
-                // What submit_job raises is reported per job, as the Python loop does;
-                // anything else (KeyboardInterrupt) ends the batch.
-                Err(error) if error.is_instance_of::<PyException>(py) => outcomes.append(error.into_value(py))?,
-                Err(error) => return Err(error),
+        // The lock is taken once for up to SUBMIT_CHUNK runs: each acquire() and
+        // release() is a Python call, which cost as much as the rest of a submission.
+        // No Python code of the caller's runs in between, and the chunk is short, so a
+        // worker reporting a run waits for the lock no longer than for the GIL.
+        let mut pending = runs.iter();
+        loop {
+            let chunk: Vec<Bound<'py, PyAny>> = pending.by_ref().take(SUBMIT_CHUNK).collect();
+            if chunk.is_empty() {
+                break;
             }
+            if let Err(error) = acquire_without_convoy(&lock) {
+                // A lock that cannot be taken (an executor never started has none)
+                // fails each run, as submit_job would.
+                if !error.is_instance_of::<PyException>(py) {
+                    return Err(error);
+                }
+                let error = error.into_value(py);
+                for _ in &chunk {
+                    outcomes.append(&error)?;
+                }
+                continue;
+            }
+            let submitted = (|| -> PyResult<()> {
+                for run in &chunk {
+                    let (job, run_times) = run_parts(run)?;
+                    match self.submit_counted(py, pool, executor, &instances, &job, &run_times, logger, names) {
+                        Ok(()) => outcomes.append(py.None())?,
+                        // What submit_job raises is reported per job, as the Python
+                        // loop does; anything else (KeyboardInterrupt) ends the batch.
+                        Err(error) if error.is_instance_of::<PyException>(py) => outcomes.append(error.into_value(py))?,
+                        Err(error) => return Err(error),
+                    }
+                }
+                Ok(())
+            })();
+            release_lock(&lock)?;
+            submitted?;
         }
         Ok(outcomes)
     }

@@ -301,7 +301,7 @@ fn release_counted(instances: &Bound<'_, PyAny>, job_id: &Bound<'_, PyAny>) -> P
 /// lock and the GIL back and forth at every job, with a context switch each way; on
 /// two cores that convoy halved the pool's throughput. Trying without blocking, and
 /// letting the GIL go between tries, keeps the lock only in hands that hold the GIL.
-fn acquire_without_convoy(lock: &Bound<'_, PyAny>) -> PyResult<()> {
+pub(crate) fn acquire_without_convoy(lock: &Bound<'_, PyAny>) -> PyResult<()> {
     let py = lock.py();
     let acquire = intern!(py, "acquire");
     loop {
@@ -317,8 +317,13 @@ fn acquire_without_convoy(lock: &Bound<'_, PyAny>) -> PyResult<()> {
 pub fn with_lock_without_convoy<T>(lock: &Bound<'_, PyAny>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     acquire_without_convoy(lock)?;
     let result = body();
-    call_method(lock, intern!(lock.py(), "release"), None)?;
+    release_lock(lock)?;
     result
+}
+
+/// `lock.release()`.
+pub(crate) fn release_lock(lock: &Bound<'_, PyAny>) -> PyResult<()> {
+    call_method(lock, intern!(lock.py(), "release"), None).map(drop)
 }
 
 /// `EVENT_JOB_EXECUTED`.
