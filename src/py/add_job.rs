@@ -657,29 +657,43 @@ fn complete_job<'py>(
         global(&lib.scheduler_globals, intern!(py, "_complete_job"))?.call1((scheduler.object(), job, now))?;
         return Ok(None);
     };
+    // The first run time, and whether it is known to be aware (a start date computed
+    // in a zone the core knows).
     let next_run_time = if !missing.next_run_time {
         None
-    } else if let Some(start) = start_date_ahead(lib, trigger, now)? {
-        Some(start)
+    } else if let Some((start, utc)) = start_date_ahead(lib, trigger, now)? {
+        Some((start, utc, true))
     } else {
         let now = match now {
             Some(now) => now.clone(),
             None => current_time(scheduler, lib)?,
         };
-        Some(ask_next_fire_time(trigger, &py.None().into_bound(py), &now)?)
+        let (next, utc) = ask_next_fire_time(trigger, &py.None().into_bound(py), &now)?;
+        Some((next, utc, false))
     };
+    // The options' defaults and an aware first run time are written together.
+    let none = py.None().into_bound(py);
+    let mut writes: [(JobSlot, &Bound<'py, PyAny>); 4] = [(JobSlot::NextRunTime, &none); 4];
+    let mut count = 0;
     let slots = [JobSlot::MisfireGraceTime, JobSlot::Coalesce, JobSlot::MaxInstances];
     for ((slot, lacking), default) in slots.into_iter().zip(missing.options).zip(defaults) {
         if lacking {
-            set_job_attr(job, slot, default)?;
+            writes[count] = (slot, default);
+            count += 1;
         }
     }
-    match next_run_time {
-        Some((next, utc)) if next.is_none() || is_aware(&next) => {
-            set_job_attr(job, JobSlot::NextRunTime, &next)?;
-            Ok(utc)
+    let plain_next = match &next_run_time {
+        Some((next, _, aware)) if *aware || next.is_none() || is_aware(next) => {
+            writes[count] = (JobSlot::NextRunTime, next);
+            count += 1;
+            true
         }
-        Some((next, _)) => {
+        _ => false,
+    };
+    set_job_attrs(job, &writes[..count])?;
+    match next_run_time {
+        Some((_, utc, _)) if plain_next => Ok(utc),
+        Some((next, _, _)) => {
             let changes = PyDict::new(py);
             changes.set_item(intern!(py, "next_run_time"), next)?;
             job.call_method(intern!(py, "_modify"), (), Some(&changes))?;

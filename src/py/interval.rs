@@ -224,7 +224,8 @@ impl PyIntervalTrigger {
         });
         let (start, shape) = found?;
         let zones::AnyZone::Native(zone) = &shape.own.zone else { return None };
-        if start.utc() <= now_utc {
+        // An aware start date only: the caller stores it as the job's next run time.
+        if start.zone == NAIVE || start.utc() <= now_utc {
             return None;
         }
         let normal = Aware::from_utc(zone, start.zone, start.utc()).unwrap_or_else(|never| match never {})?;
