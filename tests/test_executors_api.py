@@ -539,3 +539,48 @@ def test_subclass_with_a_concurrent_futures_pool_of_its_own():
     [event] = scheduler.wait_for(1)
     executor.shutdown()
     assert event.retval == 5
+
+
+def test_running_instances_are_counted_for_each_job_and_forgotten_when_done():
+    # The pool counts a job's running instances in _instances (a defaultdict(int)),
+    # as the library's executor does: one key per running job, gone once it ends.
+    import threading
+    from datetime import datetime, timezone
+
+    from apscheduler.events import EVENT_JOB_EXECUTED
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    release = threading.Event()
+    started = threading.Semaphore(0)
+    done = threading.Semaphore(0)
+
+    def wait():
+        started.release()
+        release.wait(10)
+
+    scheduler = BackgroundScheduler(timezone=timezone.utc)
+    scheduler.add_listener(lambda event: done.release(), EVENT_JOB_EXECUTED)
+    scheduler.start()
+    try:
+        now = datetime.now(timezone.utc)
+        ids = [scheduler.add_job(wait, "date", run_date=now, id="job%d" % n).id for n in range(3)]
+        for _ in ids:
+            assert started.acquire(timeout=10)
+        executor = scheduler._lookup_executor("default")
+
+        def counts_become(expected):
+            # A run may start before the submitting thread has counted it, as with
+            # the reference (it counts after handing the run over).
+            deadline = time.monotonic() + 5
+            while dict(executor._instances) != expected and time.monotonic() < deadline:
+                time.sleep(0.01)
+            return dict(executor._instances)
+
+        assert counts_become({job_id: 1 for job_id in ids}) == {job_id: 1 for job_id in ids}
+        release.set()
+        for _ in ids:
+            assert done.acquire(timeout=10)
+        assert counts_become({}) == {}
+    finally:
+        release.set()
+        scheduler.shutdown()

@@ -656,3 +656,36 @@ def test_the_first_run_time_of_an_interval_job_is_its_normalized_start_date(nati
     assert (job.next_run_time.replace(tzinfo=None), job.next_run_time.fold) == (normalized.replace(tzinfo=None), normalized.fold)
     if interval == "in a DST gap":
         assert start.replace(tzinfo=None) != normalized.replace(tzinfo=None)
+
+
+def test_add_job_keeps_the_signature_name_and_errors_of_the_python_function():
+    from apscheduler.schedulers.base import BaseScheduler
+
+    parameters = list(inspect.signature(BaseScheduler.add_job).parameters)
+    assert parameters == [
+        "self", "func", "trigger", "args", "kwargs", "id", "name", "misfire_grace_time", "coalesce",
+        "max_instances", "next_run_time", "jobstore", "executor", "replace_existing", "trigger_args",
+    ]
+    scheduler = started(True)
+    try:
+        bound = scheduler.add_job
+        assert inspect.ismethod(bound) and bound.__self__ is scheduler
+        assert (bound.__name__, bound.__qualname__) == ("add_job", "BaseScheduler.add_job")
+        assert list(inspect.signature(bound).parameters)[:2] == ["func", "trigger"]
+        assert "Adds the given job to the job list" in bound.__doc__
+        for call, message in [
+            (lambda: scheduler.add_job(), "missing 1 required positional argument: 'func'"),
+            (lambda: scheduler.add_job(no_arguments, "interval", func=no_arguments), "got multiple values for argument 'func'"),
+            (lambda: scheduler.add_job(no_arguments, "interval", self=1), "got multiple values for argument 'self'"),
+            (lambda: scheduler.add_job(*range(14)), "takes from 2 to 14 positional arguments but 15 were given"),
+        ]:
+            with pytest.raises(TypeError, match=re.escape("BaseScheduler.add_job() " + message)):
+                call()
+        # Parameters by position and by name, and trigger arguments beside them.
+        job = scheduler.add_job(job_function, "interval", (1,), {"c": 4}, "by-position", seconds=30)
+        assert (job.id, job.args, job.kwargs, job.trigger.interval) == ("by-position", (1,), {"c": 4}, timedelta(seconds=30))
+        job = scheduler.add_job(func=job_function, trigger="interval", args=[1], id="by-name", minutes=2, name="named")
+        assert (job.id, job.args, job.name, job.trigger.interval) == ("by-name", (1,), "named", timedelta(minutes=2))
+        assert BaseScheduler.add_job(scheduler, no_arguments, "interval", seconds=5, id="unbound").id == "unbound"
+    finally:
+        scheduler.shutdown(wait=False)
