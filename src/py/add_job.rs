@@ -371,32 +371,31 @@ pub fn library_undefined(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     Ok(library(py)?.undefined.bind(py).clone())
 }
 
-/// Runs `body` holding the scheduler's job store lock (a Python `RLock`).
+/// Runs `body` holding the scheduler's job store lock (a Python `RLock`). For the
+/// standard library's `RLock`, `acquire` and `release` are its class's functions,
+/// called with the lock, without looking them up on the lock at each call.
 fn with_store_lock<'py, T>(scheduler: &PlainObject<'py>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    static RLOCK: PyOnceLock<(Py<PyAny>, Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
     let py = scheduler.object().py();
     let lock = scheduler.get(intern!(py, "_jobstores_lock"))?;
-    lock_call(&lock, intern!(py, "acquire"))?;
-    let result = body();
-    let released = lock_call(&lock, intern!(py, "release"));
-    let value = result?;
-    released?;
-    Ok(value)
-}
-
-/// `lock.acquire()` or `lock.release()`. For the standard library's `RLock`, the
-/// method of its class is called with the lock, without looking it up on the lock.
-fn lock_call<'py>(lock: &Bound<'py, PyAny>, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
-    static RLOCK: PyOnceLock<(Py<PyAny>, Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
-    let py = lock.py();
     let (class, acquire, release) = RLOCK.get_or_try_init(py, || -> PyResult<_> {
         let class = py.import("_thread")?.getattr("RLock")?;
         Ok((class.clone().unbind(), class.getattr("acquire")?.unbind(), class.getattr("release")?.unbind()))
     })?;
-    if !lock.get_type().is(class.bind(py)) {
-        return common::call_method(lock, name, None);
-    }
-    let method = if name.as_ptr() == intern!(py, "acquire").as_ptr() { acquire } else { release };
-    common::call_with(method.bind(py), lock)
+    let standard = lock.get_type().is(class.bind(py));
+    let call = |method: &Py<PyAny>, name: &Bound<'py, PyString>| {
+        if standard {
+            common::call_with(method.bind(py), &lock)
+        } else {
+            common::call_method(&lock, name, None)
+        }
+    };
+    call(acquire, intern!(py, "acquire"))?;
+    let result = body();
+    let released = call(release, intern!(py, "release"));
+    let value = result?;
+    released?;
+    Ok(value)
 }
 
 /// `add_job(func, trigger, args, kwargs, id, name, misfire_grace_time, coalesce,

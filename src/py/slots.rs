@@ -213,28 +213,16 @@ pub fn job_has(job: &Bound<'_, PyAny>, slot: JobSlot) -> Option<bool> {
 /// job of exactly the library's class (which defines no `__setattr__`, so this is all
 /// setting it does), set as an attribute on anything else.
 pub fn set_job_attr<'py>(job: &Bound<'py, PyAny>, slot: JobSlot, value: &Bound<'py, PyAny>) -> PyResult<()> {
-    let py = job.py();
-    if job_places(py).is_some_and(|places| places.write(job, slot as usize, value)) {
-        return Ok(());
-    }
-    job.setattr(job_slot_name(py, slot), value)
+    set_job_attrs(job, &[(slot, value)])
 }
 
-/// `set_job_attr` for several slots, with the class checked once.
+/// `set_job_attr` for several slots, with the places of `Job`'s slots looked up once.
 pub fn set_job_attrs<'py>(job: &Bound<'py, PyAny>, values: &[(JobSlot, &Bound<'py, PyAny>)]) -> PyResult<()> {
     let py = job.py();
-    match job_places(py).filter(|places| places.is_instance(job)) {
-        Some(places) => {
-            for (slot, value) in values {
-                if !places.write(job, *slot as usize, value) {
-                    job.setattr(job_slot_name(py, *slot), *value)?;
-                }
-            }
-        }
-        None => {
-            for (slot, value) in values {
-                job.setattr(job_slot_name(py, *slot), *value)?;
-            }
+    let places = job_places(py);
+    for (slot, value) in values {
+        if !places.is_some_and(|places| places.write(job, *slot as usize, value)) {
+            job.setattr(job_slot_name(py, *slot), *value)?;
         }
     }
     Ok(())
