@@ -602,6 +602,57 @@ def test_the_log_line_follows_the_logger_changed_after_many_adds(change, caplog)
         scheduler.shutdown(wait=False)
 
 
+@pytest.mark.parametrize(
+    "change",
+    ["defaults replaced", "defaults changed in place", "timezone", "patched clock", "trigger plug-in"],
+)
+def test_what_add_job_reads_follows_changes_made_after_many_adds(change, monkeypatch):
+    """The entries the add path reads (the scheduler's attributes, its job defaults,
+    module globals, the trigger classes) are read anew after any change to them."""
+    import apscheduler.triggers.interval as interval_module
+
+    scheduler = started(True)
+    try:
+        warmed_up(scheduler)
+        expected_start = None
+        if change == "defaults replaced":
+            scheduler._job_defaults = {"misfire_grace_time": 7, "coalesce": False, "max_instances": 4}
+        elif change == "defaults changed in place":
+            scheduler._job_defaults["max_instances"] = 4
+        elif change == "timezone":
+            scheduler.timezone = ZoneInfo("Asia/Tokyo")
+        elif change == "patched clock":
+            frozen = datetime(2031, 3, 1, 9, tzinfo=HELSINKI)
+
+            class FrozenDatetime(datetime):
+                @classmethod
+                def now(cls, tz=None):
+                    return frozen.astimezone(tz)
+
+            monkeypatch.setattr(interval_module, "datetime", FrozenDatetime)
+            expected_start = frozen + timedelta(seconds=60)
+        else:
+
+            class Interval(IntervalTrigger):
+                pass
+
+            monkeypatch.setitem(type(scheduler)._trigger_classes, "interval", Interval)
+        job = scheduler.add_job(no_arguments, "interval", seconds=60)
+    finally:
+        scheduler.shutdown(wait=False)
+    if change == "defaults replaced":
+        assert (job.misfire_grace_time, job.coalesce, job.max_instances) == (7, False, 4)
+    elif change == "defaults changed in place":
+        assert (job.misfire_grace_time, job.coalesce, job.max_instances) == (1, True, 4)
+    elif change == "timezone":
+        assert job.trigger.timezone == ZoneInfo("Asia/Tokyo")
+    elif change == "patched clock":
+        assert job.trigger.start_date == expected_start
+        assert job.next_run_time == expected_start
+    else:
+        assert type(job.trigger).__name__ == "Interval"
+
+
 def test_a_disabled_logger_after_many_logged_adds_logs_nothing(caplog):
     logger = logging.getLogger("apscheduler.scheduler")
     scheduler = started(True)

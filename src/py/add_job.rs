@@ -20,6 +20,7 @@ use super::callable_check::check_callable_args;
 use super::common::{self, new_instance, untrack};
 use super::cron::PyCronTrigger;
 use super::due_runs::{ask_next_fire_time, is_aware, is_native_interval, trigger_result_utc};
+use super::dict_lookups;
 use super::function_fields;
 use super::interval::PyIntervalTrigger;
 use super::job_reports::report_job_added;
@@ -225,9 +226,9 @@ fn plain_defaults<'py>(scheduler: &PlainObject<'py>) -> PyResult<Option<[Bound<'
         return Ok(None);
     }
     let (Some(grace), Some(coalesce), Some(instances)) = (
-        common::dict_get(defaults, intern!(py, "misfire_grace_time"))?,
-        common::dict_get(defaults, intern!(py, "coalesce"))?,
-        common::dict_get(defaults, intern!(py, "max_instances"))?,
+        dict_lookups::get(defaults, intern!(py, "misfire_grace_time"))?,
+        dict_lookups::get(defaults, intern!(py, "coalesce"))?,
+        dict_lookups::get(defaults, intern!(py, "max_instances"))?,
     ) else {
         return Ok(None);
     };
@@ -253,7 +254,7 @@ fn create_trigger<'py>(scheduler: &PlainObject<'py>, lib: &Library, trigger: &Bo
     // A class attribute, shared by the schedulers (the plug-ins loaded so far).
     let classes = scheduler.object().getattr(intern!(py, "_trigger_classes"))?;
     let Ok(classes) = classes.cast::<PyDict>() else { return Ok(None) };
-    let Some(class) = common::dict_get(classes, &alias)? else { return Ok(None) };
+    let Some(class) = dict_lookups::get(classes, &alias)? else { return Ok(None) };
     if !trigger_args.contains(intern!(py, "timezone"))? {
         trigger_args.set_item(intern!(py, "timezone"), scheduler.get(intern!(py, "timezone"))?)?;
     }

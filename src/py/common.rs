@@ -304,26 +304,6 @@ pub fn text<'a>(string: &'a Bound<'_, PyString>) -> PyResult<&'a str> {
     }
 }
 
-/// `dict.get(key)`, `None` for a missing key, with the C API's lookup and nothing
-/// around it: the add path reads a dozen entries a job.
-pub fn dict_get<'py>(dict: &Bound<'py, PyDict>, key: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
-    let py = dict.py();
-    // SAFETY: both are live objects (the GIL is held); the lookup returns a borrowed
-    // reference, which is taken as a new one before anything else runs, or NULL, with
-    // an exception set only if the lookup failed (an unhashable key, a failing __eq__).
-    unsafe {
-        let value = pyo3::ffi::PyDict_GetItemWithError(dict.as_ptr(), key.as_ptr());
-        if !value.is_null() {
-            return Ok(Some(Bound::from_borrowed_ptr(py, value)));
-        }
-        if pyo3::ffi::PyErr_Occurred().is_null() {
-            Ok(None)
-        } else {
-            Err(PyErr::fetch(py))
-        }
-    }
-}
-
 /// The instance dictionary of `obj` (made if it has none yet), as attribute lookup
 /// uses it; `None` for an object without one. `PyObject_GenericGetDict` is exported by
 /// every CPython 3 (part of the stable ABI from 3.10 on) and skips looking up
@@ -343,7 +323,7 @@ pub fn instance_dict<'py>(obj: &Bound<'py, PyAny>) -> Option<Bound<'py, PyDict>>
 /// A module global from the module's namespace `globals`, raising `NameError` as
 /// Python code naming it would when it is gone.
 pub fn module_global<'py>(globals: &Bound<'py, PyDict>, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
-    dict_get(globals, name.as_any())?.ok_or_else(|| pyo3::exceptions::PyNameError::new_err(format!("name '{name}' is not defined")))
+    super::dict_lookups::get(globals, name.as_any())?.ok_or_else(|| pyo3::exceptions::PyNameError::new_err(format!("name '{name}' is not defined")))
 }
 
 /// `function(arg)`, through the vectorcall protocol: no tuple is made for the argument.

@@ -144,7 +144,7 @@ impl<'py> Instances<'py> {
     /// `counts[job_id]`.
     fn count(&self, job_id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         match &self.plain {
-            Some(counts) => Ok(match super::common::dict_get(counts, job_id)? {
+            Some(counts) => Ok(match super::dict_lookups::plain_get(counts, job_id)? {
                 Some(count) => count,
                 None => 0i32.into_pyobject(counts.py())?.into_any(),
             }),

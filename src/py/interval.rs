@@ -96,7 +96,7 @@ fn stdlib_types(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>)> {
 }
 
 fn module_name_is<'py>(globals: &Bound<'py, PyDict>, name: &Bound<'py, PyString>, expected: &Py<PyAny>) -> PyResult<bool> {
-    Ok(globals.get_item(name)?.is_some_and(|value| value.is(expected.bind(globals.py()))))
+    Ok(super::dict_lookups::get(globals, name)?.is_some_and(|value| value.is(expected.bind(globals.py()))))
 }
 
 /// An interval as a `timedelta`, its length as `total_seconds()` gives it, and its

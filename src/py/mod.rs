@@ -20,6 +20,7 @@ mod cron;
 mod date;
 mod datetime_layout;
 mod datetimes;
+mod dict_lookups;
 mod dormant_jobs;
 mod due_runs;
 mod executor;

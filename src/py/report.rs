@@ -62,7 +62,7 @@ impl<'py> PlainObject<'py> {
     /// `object.<name>`, for one of the names `plain_object` checked.
     pub(crate) fn get(&self, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
         if let Some(attributes) = &self.attributes {
-            if let Some(value) = super::common::dict_get(attributes, name.as_any())? {
+            if let Some(value) = super::dict_lookups::get(attributes, name.as_any())? {
                 return Ok(value);
             }
         }

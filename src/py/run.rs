@@ -101,7 +101,7 @@ pub(crate) fn logs_info(logger: &Bound<'_, PyAny>) -> PyResult<bool> {
     })?;
     let attributes = common::instance_dict(logger);
     let cache = match &attributes {
-        Some(attributes) => common::dict_get(attributes, intern!(py, "_cache"))?.and_then(|cache| cache.cast_into::<PyDict>().ok()),
+        Some(attributes) => super::dict_lookups::get(attributes, intern!(py, "_cache"))?.and_then(|cache| cache.cast_into::<PyDict>().ok()),
         None => None,
     };
     let question = (standard.as_ptr() as usize, 0);

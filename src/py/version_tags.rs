@@ -59,6 +59,11 @@ fn dict_tag(places: &TagPlaces, dict: &Bound<'_, PyDict>) -> u64 {
     read_u64(dict.as_any(), places.dict_tag)
 }
 
+/// `dict`'s version tag now, `None` where tags cannot be read.
+pub(crate) fn dict_version(dict: &Bound<'_, PyDict>) -> Option<u64> {
+    tag_places(dict.py()).map(|places| dict_tag(places, dict))
+}
+
 /// Finds the tags' places and checks that they behave as described at the top.
 fn find_tag_places<'py>(py: Python<'py>) -> PyResult<Option<TagPlaces>> {
     // The fields up to tp_version_tag have kept their order since CPython 3.0;
