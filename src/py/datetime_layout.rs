@@ -78,7 +78,7 @@ impl Layout {
     /// The fields of `dt`, when it is exactly a `datetime.datetime` (a subclass may
     /// add fields of its own, or have been made by another interpreter's rules).
     pub fn read<'py>(&self, dt: &Bound<'py, PyAny>) -> Option<Fields<'py>> {
-        if !dt.get_type().is(self.class.bind(dt.py())) {
+        if !std::ptr::eq(dt.get_type_ptr(), self.class.as_ptr().cast()) {
             return None;
         }
         let byte = |offset: usize| -> u8 {

@@ -24,13 +24,14 @@ use std::sync::Arc;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use pyo3::ffi;
 use pyo3::prelude::*;
+use pyo3::Borrowed;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDelta, PyDict, PyFloat, PyString};
 
 use super::common::{self, new_instance};
 use super::datetime_layout::{layout, Layout};
-use super::interval::{IntervalAttributes, PyIntervalTrigger};
-use super::slots::{all_job_slots, has_weak_references, job_places_found, set_job_attr, JobSlot};
+use super::interval::{IntervalAttributeRefs, IntervalAttributes, PyIntervalTrigger};
+use super::slots::{borrowed_job_slots, has_weak_references, job_places_found, set_job_attr, JobSlot};
 use super::zones;
 use crate::jobstore::JobKey;
 use crate::time::civil;
@@ -152,7 +153,7 @@ pub(crate) fn classes(py: Python<'_>) -> Option<&Classes> {
 }
 
 /// The number of references to `object`.
-fn references(object: &Bound<'_, PyAny>) -> isize {
+fn references(object: Borrowed<'_, '_, PyAny>) -> isize {
     // SAFETY: `object` is a live object.
     unsafe { ffi::Py_REFCNT(object.as_ptr()) }
 }
@@ -161,6 +162,10 @@ fn references(object: &Bound<'_, PyAny>) -> isize {
 /// store's lock held: it only reads objects and takes references, and whatever it lets
 /// go goes to `released`. The caller puts the dormant form in the job's place and lets
 /// the job object go.
+///
+/// The job's attributes are borrowed from its slots, and compared with the shapes
+/// shared so far without taking references: most jobs are like the one stored before
+/// them, and then the only references taken are to the shared shapes.
 pub(crate) fn put_to_sleep(
     job: &Bound<'_, PyAny>,
     key: &JobKey,
@@ -169,10 +174,10 @@ pub(crate) fn put_to_sleep(
     released: &mut Released,
 ) -> Sleep {
     // The store's reference is the only one.
-    if references(job) != 1 {
+    if references(job.as_borrowed()) != 1 {
         return Sleep::Held;
     }
-    let Some(slots) = all_job_slots(job) else { return Sleep::Never };
+    let Some(slots) = borrowed_job_slots(job) else { return Sleep::Never };
     if has_weak_references(job) {
         return Sleep::Held;
     }
@@ -180,40 +185,33 @@ pub(crate) fn put_to_sleep(
         slots;
     // The id is the store's key again when the job wakes.
     let same_id = id.cast::<PyString>().ok().filter(|id| id.is_exact_instance_of::<PyString>());
-    if !same_id.and_then(|id| common::text(id).ok().map(|id| key.is_key_of(id))).unwrap_or(false) {
+    if !same_id.and_then(|id| common::text(&id).ok().map(|id| key.is_key_of(id))).unwrap_or(false) {
         return Sleep::Never;
     }
-    let next_run_object = next_run_time;
-    let Some(next_run_time) = PackedTime::pack(&next_run_object, classes.layout) else { return Sleep::Never };
-    // Each slot read above holds a reference of its own: one more means the job holds
-    // the only other one.
-    let own = |value: &Bound<'_, PyAny>| references(value) == 2;
-    let kwargs = match kwargs.cast::<PyDict>() {
-        Ok(dict) if dict.is_exact_instance_of::<PyDict>() && dict.is_empty() && own(&kwargs) => None,
-        _ => Some(kwargs.unbind()),
+    let Some(packed_next_run_time) = PackedTime::pack(&next_run_time, classes.layout) else { return Sleep::Never };
+    // The job's reference is the only one.
+    let own = |value: Borrowed<'_, '_, PyAny>| references(value) == 1;
+    let empty_kwargs = match kwargs.cast::<PyDict>() {
+        Ok(dict) => dict.is_exact_instance_of::<PyDict>() && dict.is_empty() && own(kwargs),
+        Err(_) => false,
     };
-    let trigger = match pack_interval(&trigger, classes, own(&trigger), (&next_run_object, &next_run_time), shapes, released) {
+    let trigger = match pack_interval(trigger, classes, own(trigger), (next_run_time, &packed_next_run_time), shapes, released) {
         Some(packed) => packed,
-        None => DormantTrigger::Object(trigger.unbind()),
+        None => DormantTrigger::Object(trigger.to_owned().unbind()),
     };
-    let built = JobShape {
-        scheduler: scheduler.unbind(),
-        jobstore_alias: jobstore_alias.unbind(),
-        func: func.unbind(),
-        func_ref: func_ref.unbind(),
-        name: name.unbind(),
-        executor: executor.unbind(),
-        args: args.unbind(),
-        misfire_grace_time: misfire_grace_time.unbind(),
-        coalesce: coalesce.unbind(),
-        max_instances: max_instances.unbind(),
-        kwargs,
+    let options = [scheduler, jobstore_alias, func, func_ref, name, executor, args, misfire_grace_time, coalesce, max_instances];
+    let kwargs = (!empty_kwargs).then_some(kwargs);
+    let shape = match shapes.job.as_ref().filter(|last| last.is_like(&options, kwargs)) {
+        Some(shared) => shared.clone(),
+        None => {
+            let built = Arc::new(JobShape::new(&options, kwargs));
+            if let Some(replaced) = shapes.job.replace(built.clone()) {
+                released.job_shapes.push(replaced);
+            }
+            built
+        }
     };
-    let (shape, unused) = share(&mut shapes.job, built, JobShape::is_like, &mut released.job_shapes);
-    // Alike means the same objects, which the shared shape holds too: dropping these
-    // references frees nothing.
-    drop(unused);
-    Sleep::Done(Box::new(DormantJob { shape, next_run_time, trigger }))
+    Sleep::Done(Box::new(DormantJob { shape, next_run_time: packed_next_run_time, trigger }))
 }
 
 /// The packed form of `trigger` if it is the library's interval trigger, held by the
@@ -221,76 +219,103 @@ pub(crate) fn put_to_sleep(
 /// next run time and its packed form, which a job waiting for its first run shares
 /// with the trigger's start date.
 fn pack_interval(
-    trigger: &Bound<'_, PyAny>,
+    trigger: Borrowed<'_, '_, PyAny>,
     classes: &Classes,
     owned: bool,
-    first_run: (&Bound<'_, PyAny>, &PackedTime),
+    first_run: (Borrowed<'_, '_, PyAny>, &PackedTime),
     shapes: &mut Shapes,
     released: &mut Released,
 ) -> Option<DormantTrigger> {
-    if !owned || !trigger.get_type().is(classes.interval_trigger.bind(trigger.py())) {
+    if !owned || !std::ptr::eq(trigger.get_type_ptr(), classes.interval_trigger.as_ptr().cast()) {
         return None;
     }
     let py = trigger.py();
     let native = trigger.cast::<PyIntervalTrigger>().ok()?.try_borrow().ok()?;
     let start_object = native.start_date_object(py);
-    let start_date = match start_object.is(first_run.0) {
+    let start_date = match start_object.is(&*first_run.0) {
         true => first_run.1.clone_ref(py),
         false => PackedTime::pack(start_object, classes.layout)?,
     };
-    let IntervalAttributes { timezone, end_date, interval, interval_length, jitter, .. } = native.attributes(py);
-    let built = IntervalShape { timezone, end_date, interval, interval_length, jitter };
-    let (shape, unused) = share(&mut shapes.interval, built, |a, b| a.is_like(b, py), &mut released.interval_shapes);
-    // Its references are to the trigger's own objects, which the trigger keeps until
-    // it is freed with the job, after the lock: dropping them here frees nothing.
-    drop(unused);
+    let attributes = native.attribute_refs();
+    let shape = match shapes.interval.as_ref().filter(|last| last.is_like(&attributes, py)) {
+        Some(shared) => shared.clone(),
+        None => {
+            let built = Arc::new(IntervalShape::new(&attributes, py));
+            if let Some(replaced) = shapes.interval.replace(built.clone()) {
+                released.interval_shapes.push(replaced);
+            }
+            built
+        }
+    };
     Some(DormantTrigger::Interval { shape, start_date })
 }
 
-/// The shape in `last` if `alike` says `built` is like it, with `built` handed back
-/// unused; else `built`, which takes its place. The shape replaced is released after
-/// the lock.
-fn share<T>(last: &mut Option<Arc<T>>, built: T, alike: impl Fn(&T, &T) -> bool, released: &mut Vec<Arc<T>>) -> (Arc<T>, Option<T>) {
-    if let Some(shared) = last.as_ref().filter(|last| alike(last, &built)) {
-        return (shared.clone(), Some(built));
-    }
-    let built = Arc::new(built);
-    if let Some(replaced) = last.replace(built.clone()) {
-        released.push(replaced);
-    }
-    (built, None)
-}
-
 impl JobShape {
-    fn is_like(&self, other: &JobShape) -> bool {
-        let same = |a: &Py<PyAny>, b: &Py<PyAny>| a.as_ptr() == b.as_ptr();
-        same(&self.scheduler, &other.scheduler)
-            && same(&self.jobstore_alias, &other.jobstore_alias)
-            && same(&self.func, &other.func)
-            && same(&self.func_ref, &other.func_ref)
-            && same(&self.name, &other.name)
-            && same(&self.executor, &other.executor)
-            && same(&self.args, &other.args)
-            && same(&self.misfire_grace_time, &other.misfire_grace_time)
-            && same(&self.coalesce, &other.coalesce)
-            && same(&self.max_instances, &other.max_instances)
-            && match (&self.kwargs, &other.kwargs) {
+    /// `options` in the order `is_like` takes them: scheduler, store alias, func,
+    /// func_ref, name, executor, args, misfire_grace_time, coalesce, max_instances.
+    fn new(options: &[Borrowed<'_, '_, PyAny>; 10], kwargs: Option<Borrowed<'_, '_, PyAny>>) -> JobShape {
+        let own = |value: Borrowed<'_, '_, PyAny>| value.to_owned().unbind();
+        let [scheduler, jobstore_alias, func, func_ref, name, executor, args, misfire_grace_time, coalesce, max_instances] = *options;
+        JobShape {
+            scheduler: own(scheduler),
+            jobstore_alias: own(jobstore_alias),
+            func: own(func),
+            func_ref: own(func_ref),
+            name: own(name),
+            executor: own(executor),
+            args: own(args),
+            misfire_grace_time: own(misfire_grace_time),
+            coalesce: own(coalesce),
+            max_instances: own(max_instances),
+            kwargs: kwargs.map(own),
+        }
+    }
+
+    /// Whether a job with these attributes (see `new`) shares this shape: every one is
+    /// the same object.
+    fn is_like(&self, options: &[Borrowed<'_, '_, PyAny>; 10], kwargs: Option<Borrowed<'_, '_, PyAny>>) -> bool {
+        let mine = [
+            &self.scheduler,
+            &self.jobstore_alias,
+            &self.func,
+            &self.func_ref,
+            &self.name,
+            &self.executor,
+            &self.args,
+            &self.misfire_grace_time,
+            &self.coalesce,
+            &self.max_instances,
+        ];
+        mine.iter().zip(options).all(|(mine, theirs)| mine.as_ptr() == theirs.as_ptr())
+            && match (&self.kwargs, kwargs) {
                 (None, None) => true,
-                (Some(a), Some(b)) => same(a, b),
+                (Some(mine), Some(theirs)) => mine.as_ptr() == theirs.as_ptr(),
                 _ => false,
             }
     }
 }
 
 impl IntervalShape {
-    fn is_like(&self, other: &IntervalShape, py: Python<'_>) -> bool {
+    fn new(attributes: &IntervalAttributeRefs<'_>, py: Python<'_>) -> IntervalShape {
+        IntervalShape {
+            timezone: attributes.timezone.clone_ref(py),
+            end_date: attributes.end_date.clone_ref(py),
+            interval: attributes.interval.clone_ref(py),
+            interval_length: attributes.interval_length.clone_ref(py),
+            jitter: attributes.jitter.clone_ref(py),
+        }
+    }
+
+    /// Whether a trigger with these attributes shares this shape: the same zone, end
+    /// date and jitter objects, and an equal step.
+    fn is_like(&self, attributes: &IntervalAttributeRefs<'_>, py: Python<'_>) -> bool {
         let same = |a: &Py<PyAny>, b: &Py<PyAny>| a.as_ptr() == b.as_ptr();
-        same(&self.timezone, &other.timezone)
-            && same(&self.end_date, &other.end_date)
-            && same(&self.jitter, &other.jitter)
-            && (same(&self.interval, &other.interval) || equal_steps(self.interval.bind(py), other.interval.bind(py)))
-            && (same(&self.interval_length, &other.interval_length)
-                || equal_lengths(self.interval_length.bind(py), other.interval_length.bind(py)))
+        same(&self.timezone, attributes.timezone)
+            && same(&self.end_date, attributes.end_date)
+            && same(&self.jitter, attributes.jitter)
+            && (same(&self.interval, attributes.interval) || equal_steps(self.interval.bind(py), attributes.interval.bind(py)))
+            && (same(&self.interval_length, attributes.interval_length)
+                || equal_lengths(self.interval_length.bind(py), attributes.interval_length.bind(py)))
     }
 }
 

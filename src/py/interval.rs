@@ -240,15 +240,14 @@ impl PyIntervalTrigger {
         self.start_date.bind(py)
     }
 
-    /// The attributes, as new references.
-    pub(crate) fn attributes(&self, py: Python<'_>) -> IntervalAttributes {
-        IntervalAttributes {
-            timezone: self.timezone.clone_ref(py),
-            start_date: self.start_date.clone_ref(py),
-            end_date: self.end_date.clone_ref(py),
-            interval: self.interval.clone_ref(py),
-            interval_length: self.interval_length.clone_ref(py),
-            jitter: self.jitter.clone_ref(py),
+    /// The attributes other than the start date, borrowed.
+    pub(crate) fn attribute_refs(&self) -> IntervalAttributeRefs<'_> {
+        IntervalAttributeRefs {
+            timezone: &self.timezone,
+            end_date: &self.end_date,
+            interval: &self.interval,
+            interval_length: &self.interval_length,
+            jitter: &self.jitter,
         }
     }
 
@@ -263,6 +262,15 @@ impl PyIntervalTrigger {
         self.jitter = jitter;
         self.invalidate();
     }
+}
+
+/// An interval trigger's attributes other than its start date, borrowed from it.
+pub(crate) struct IntervalAttributeRefs<'a> {
+    pub timezone: &'a Py<PyAny>,
+    pub end_date: &'a Py<PyAny>,
+    pub interval: &'a Py<PyAny>,
+    pub interval_length: &'a Py<PyAny>,
+    pub jitter: &'a Py<PyAny>,
 }
 
 /// The attributes of an interval trigger, as its Python class shows them.

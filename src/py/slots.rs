@@ -10,6 +10,7 @@
 //! microsecond, three times for each pending job `start()` completes.
 
 use pyo3::prelude::*;
+use pyo3::Borrowed;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyString, PyType};
 
@@ -48,7 +49,7 @@ impl SlotPlaces {
     /// exactly the class the places were found for (a subclass may lay its instances
     /// out differently, or make the names properties).
     pub fn is_set(&self, object: &Bound<'_, PyAny>, index: usize) -> Option<bool> {
-        if !object.get_type().is(self.class.bind(object.py())) {
+        if !self.is_instance(object) {
             return None;
         }
         Some(!read_slot(object, *self.offsets.get(index)?).is_null())
@@ -57,7 +58,7 @@ impl SlotPlaces {
     /// Stores `value` in slot `index` of `object`, as setting the attribute would;
     /// `false` (nothing done) when `object` is not of exactly the class.
     pub fn write(&self, object: &Bound<'_, PyAny>, index: usize, value: &Bound<'_, PyAny>) -> bool {
-        if !object.get_type().is(self.class.bind(object.py())) {
+        if !self.is_instance(object) {
             return false;
         }
         let Some(&offset) = self.offsets.get(index) else { return false };
@@ -80,7 +81,8 @@ impl SlotPlaces {
     /// is unset.
     /// Whether `object` is of exactly the class whose places these are.
     pub fn is_instance(&self, object: &Bound<'_, PyAny>) -> bool {
-        object.get_type().is(self.class.bind(object.py()))
+        // Compared by address: `get_type()` would take and drop a reference each time.
+        std::ptr::eq(object.get_type_ptr(), self.class.as_ptr().cast())
     }
 
     pub fn read<'py>(&self, object: &Bound<'py, PyAny>, index: usize) -> Option<Bound<'py, PyAny>> {
@@ -143,18 +145,24 @@ fn job_places(py: Python<'_>) -> Option<&SlotPlaces> {
 }
 
 /// Every slot of `job`, in the order of `JobSlot`, when `job` is of exactly the
-/// library's class and all of them are set.
-pub fn all_job_slots<'py>(job: &Bound<'py, PyAny>) -> Option<[Bound<'py, PyAny>; JOB_SLOT_NAMES.len()]> {
+/// library's class and all of them are set. The objects are borrowed from the job's
+/// slots, so they stay valid only while no slot of `job` is written, which the
+/// caller makes sure of by running no Python code meanwhile.
+pub fn borrowed_job_slots<'a, 'py>(job: &'a Bound<'py, PyAny>) -> Option<[Borrowed<'a, 'py, PyAny>; JOB_SLOT_NAMES.len()]> {
     let places = job_places(job.py())?;
     if !places.is_instance(job) {
         return None;
     }
-    let slots: [Option<Bound<'py, PyAny>>; JOB_SLOT_NAMES.len()] = std::array::from_fn(|index| places.read(job, index));
-    if slots.iter().any(Option::is_none) {
-        return None;
+    let mut pointers = [std::ptr::null_mut(); JOB_SLOT_NAMES.len()];
+    for (pointer, &offset) in pointers.iter_mut().zip(&places.offsets) {
+        *pointer = read_slot(job, offset);
+        if pointer.is_null() {
+            return None;
+        }
     }
-    // Every slot is set (checked just above): the default is never used.
-    Some(slots.map(|slot| slot.unwrap_or_else(|| job.py().None().into_bound(job.py()))))
+    // SAFETY: each pointer is a set slot of `job`, which holds a strong reference to
+    // the object; the caller writes no slot while the borrows live (see above).
+    Some(pointers.map(|pointer| unsafe { Borrowed::from_ptr(job.py(), pointer) }))
 }
 
 /// Whether something holds a weak reference to `job`, an object of exactly the
