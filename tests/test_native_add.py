@@ -108,6 +108,8 @@ ADD_CALLS = [
         {"day_of_week": "mon-fri", "hour": "9-17", "minute": "*/15", "end_date": LATER + timedelta(days=90)},
         id="cron-fields",
     ),
+    pytest.param((no_arguments, "interval"), {"minutes": 1, "timezone": "Asia/Tokyo"}, id="interval-timezone"),
+    pytest.param((no_arguments, "cron"), {"timezone": UTC, "hour": 3}, id="cron-timezone-first"),
     pytest.param((no_arguments, "date"), {"run_date": LATER}, id="date"),
     pytest.param((no_arguments,), {"trigger": DateTrigger(LATER, UTC)}, id="trigger-instance"),
     pytest.param((job_function, "date"), {"run_date": LATER, "args": [1], "kwargs": {"c": 4}}, id="arguments"),
@@ -604,7 +606,7 @@ def test_the_log_line_follows_the_logger_changed_after_many_adds(change, caplog)
 
 @pytest.mark.parametrize(
     "change",
-    ["defaults replaced", "defaults changed in place", "timezone", "patched clock", "trigger plug-in"],
+    ["defaults replaced", "defaults changed in place", "timezone", "patched clock", "trigger plug-in", "trigger __init__"],
 )
 def test_what_add_job_reads_follows_changes_made_after_many_adds(change, monkeypatch):
     """The entries the add path reads (the scheduler's attributes, its job defaults,
@@ -631,12 +633,21 @@ def test_what_add_job_reads_follows_changes_made_after_many_adds(change, monkeyp
 
             monkeypatch.setattr(interval_module, "datetime", FrozenDatetime)
             expected_start = frozen + timedelta(seconds=60)
-        else:
+        elif change == "trigger plug-in":
 
             class Interval(IntervalTrigger):
                 pass
 
             monkeypatch.setitem(type(scheduler)._trigger_classes, "interval", Interval)
+        else:
+            original = IntervalTrigger.__init__
+            seen = []
+
+            def __init__(self, *args, **kwargs):
+                original(self, *args, **kwargs)
+                seen.append(kwargs)
+
+            monkeypatch.setattr(IntervalTrigger, "__init__", __init__)
         job = scheduler.add_job(no_arguments, "interval", seconds=60)
     finally:
         scheduler.shutdown(wait=False)
@@ -649,8 +660,10 @@ def test_what_add_job_reads_follows_changes_made_after_many_adds(change, monkeyp
     elif change == "patched clock":
         assert job.trigger.start_date == expected_start
         assert job.next_run_time == expected_start
-    else:
+    elif change == "trigger plug-in":
         assert type(job.trigger).__name__ == "Interval"
+    else:
+        assert seen == [{"seconds": 60, "timezone": HELSINKI}]
 
 
 def test_a_disabled_logger_after_many_logged_adds_logs_nothing(caplog):

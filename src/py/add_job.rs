@@ -238,9 +238,61 @@ fn plain_defaults<'py>(scheduler: &PlainObject<'py>) -> PyResult<Option<[Bound<'
     Ok(Some([grace, coalesce, instances]))
 }
 
+/// The trigger arguments of an `add_job` call (its keywords that are not `add_job`'s
+/// parameters), in the order given. They are kept as pairs, not a dict: the library's
+/// interval and cron triggers take them one by one, and a dict is made only for a call
+/// of another trigger class.
+pub(crate) struct TriggerArgs<'py> {
+    pairs: [Option<(Bound<'py, PyString>, Bound<'py, PyAny>)>; TriggerArgs::CAPACITY],
+    len: usize,
+}
+
+impl<'py> TriggerArgs<'py> {
+    /// More than any trigger of the library takes; a call with more goes the Python way.
+    const CAPACITY: usize = 16;
+
+    pub(crate) fn new() -> Self {
+        TriggerArgs { pairs: std::array::from_fn(|_| None), len: 0 }
+    }
+
+    /// Adds one; `false` (nothing added) when full.
+    pub(crate) fn push(&mut self, name: Bound<'py, PyString>, value: Bound<'py, PyAny>) -> bool {
+        let Some(place) = self.pairs.get_mut(self.len) else { return false };
+        *place = Some((name, value));
+        self.len += 1;
+        true
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(Bound<'py, PyString>, Bound<'py, PyAny>)> {
+        self.pairs[..self.len].iter().flatten()
+    }
+
+    fn has(&self, name: &str) -> PyResult<bool> {
+        for (key, _) in self.iter() {
+            if common::text(key)? == name {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The arguments as the dict `_create_trigger` passes: with `timezone` last when
+    /// not given.
+    fn to_dict(&self, py: Python<'py>, timezone: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (key, value) in self.iter() {
+            dict.set_item(key, value)?;
+        }
+        if let Some(timezone) = timezone {
+            dict.set_item(intern!(py, "timezone"), timezone)?;
+        }
+        Ok(dict)
+    }
+}
+
 /// The job's `trigger`, as `_create_trigger` makes it; `None` when the Python path
 /// must (a plug-in not loaded yet, a wrong type whose error it raises).
-fn create_trigger<'py>(scheduler: &PlainObject<'py>, lib: &Library, trigger: &Bound<'py, PyAny>, trigger_args: &Bound<'py, PyDict>) -> PyResult<Option<Bound<'py, PyAny>>> {
+fn create_trigger<'py>(scheduler: &PlainObject<'py>, lib: &Library, trigger: &Bound<'py, PyAny>, trigger_args: &TriggerArgs<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
     let py = scheduler.object().py();
     let alias = if trigger.is_none() {
         intern!(py, "date").clone()
@@ -255,40 +307,54 @@ fn create_trigger<'py>(scheduler: &PlainObject<'py>, lib: &Library, trigger: &Bo
     let classes = scheduler.object().getattr(intern!(py, "_trigger_classes"))?;
     let Ok(classes) = classes.cast::<PyDict>() else { return Ok(None) };
     let Some(class) = dict_lookups::get(classes, &alias)? else { return Ok(None) };
-    if !trigger_args.contains(intern!(py, "timezone"))? {
-        trigger_args.set_item(intern!(py, "timezone"), scheduler.get(intern!(py, "timezone"))?)?;
-    }
-    if let Some(trigger) = new_interval_trigger(lib, &class, trigger_args)? {
+    // `trigger_args.setdefault('timezone', self.timezone)`
+    let default_timezone = match trigger_args.has("timezone")? {
+        true => None,
+        false => Some(scheduler.get(intern!(py, "timezone"))?),
+    };
+    if let Some(trigger) = new_interval_trigger(lib, &class, trigger_args, default_timezone.as_ref())? {
         return Ok(Some(trigger));
     }
-    if let Some(trigger) = new_cron_trigger(lib, &class, trigger_args)? {
+    if let Some(trigger) = new_cron_trigger(lib, &class, trigger_args, default_timezone.as_ref())? {
         return Ok(Some(trigger));
     }
-    Ok(Some(class.call((), Some(trigger_args))?))
+    Ok(Some(class.call((), Some(&trigger_args.to_dict(py, default_timezone.as_ref())?))?))
 }
 
 /// The keyword arguments of `class(**trigger_args)` bound to `parameters`, in their
-/// order: `None` unless `class` and its `__init__` are `library` (the library's class
-/// and `__init__`) and every argument name is one of the parameters, so that whatever
-/// else a call could do (a replaced class, an unknown keyword and its error) is left to
-/// the Python call.
+/// order, with `timezone` (one of them) defaulting to `default_timezone`: `None`
+/// unless `class` and its `__init__` are `library` (the library's class and
+/// `__init__`) and every argument name is one of the parameters, so that whatever else
+/// a call could do (a replaced class, an unknown keyword and its error) is left to the
+/// Python call.
 fn bind_trigger_arguments<'py, const N: usize>(
     library: &(Py<PyAny>, Py<PyAny>),
     class: &Bound<'py, PyAny>,
-    trigger_args: &Bound<'py, PyDict>,
+    trigger_args: &TriggerArgs<'py>,
+    default_timezone: Option<&Bound<'py, PyAny>>,
     parameters: &[&str; N],
 ) -> PyResult<Option<[Option<Bound<'py, PyAny>>; N]>> {
     let py = class.py();
     let (library_class, library_init) = library;
-    if !class.is(library_class.bind(py)) || !class.getattr(intern!(py, "__init__"))?.is(library_init.bind(py)) {
+    if !class.is(library_class.bind(py)) {
+        return Ok(None);
+    }
+    // Replacing `__init__` on the class gives it a new version tag.
+    let own_init = remembered_yes((library_init.as_ptr() as usize, 3), class.cast::<PyType>()?, [None, None], || {
+        Ok(class.getattr(intern!(py, "__init__"))?.is(library_init.bind(py)))
+    })?;
+    if !own_init {
         return Ok(None);
     }
     let mut values: [Option<Bound<'py, PyAny>>; N] = std::array::from_fn(|_| None);
     for (key, value) in trigger_args.iter() {
-        let Ok(key) = key.cast::<PyString>() else { return Ok(None) };
         let key = common::text(key)?;
         let Some(index) = parameters.iter().position(|name| *name == key) else { return Ok(None) };
-        values[index] = Some(value);
+        values[index] = Some(value.clone());
+    }
+    if let Some(timezone) = default_timezone {
+        let Some(index) = parameters.iter().position(|name| *name == "timezone") else { return Ok(None) };
+        values[index] = Some(timezone.clone());
     }
     Ok(Some(values))
 }
@@ -296,10 +362,15 @@ fn bind_trigger_arguments<'py, const N: usize>(
 /// `IntervalTrigger(**trigger_args)` without its Python `__init__`, which only binds
 /// the arguments and passes them to the native `_init`: `None` unless the class and its
 /// `__init__` are the library's and every argument name is one of its parameters.
-fn new_interval_trigger<'py>(lib: &Library, class: &Bound<'py, PyAny>, trigger_args: &Bound<'py, PyDict>) -> PyResult<Option<Bound<'py, PyAny>>> {
+fn new_interval_trigger<'py>(
+    lib: &Library,
+    class: &Bound<'py, PyAny>,
+    trigger_args: &TriggerArgs<'py>,
+    default_timezone: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
     const PARAMETERS: [&str; 9] = ["weeks", "days", "hours", "minutes", "seconds", "start_date", "end_date", "timezone", "jitter"];
     let py = class.py();
-    let Some(values) = bind_trigger_arguments(&lib.interval_trigger, class, trigger_args, &PARAMETERS)? else {
+    let Some(values) = bind_trigger_arguments(&lib.interval_trigger, class, trigger_args, default_timezone, &PARAMETERS)? else {
         return Ok(None);
     };
     let zero = 0i32.into_pyobject(py)?.into_any();
@@ -326,11 +397,16 @@ fn new_interval_trigger<'py>(lib: &Library, class: &Bound<'py, PyAny>, trigger_a
 /// `CronTrigger(**trigger_args)` with its native `__init__` called directly, rather
 /// than through the type call and keyword matching: `None` unless the class and its
 /// `__init__` are the library's and every argument name is one of its parameters.
-fn new_cron_trigger<'py>(lib: &Library, class: &Bound<'py, PyAny>, trigger_args: &Bound<'py, PyDict>) -> PyResult<Option<Bound<'py, PyAny>>> {
+fn new_cron_trigger<'py>(
+    lib: &Library,
+    class: &Bound<'py, PyAny>,
+    trigger_args: &TriggerArgs<'py>,
+    default_timezone: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
     const PARAMETERS: [&str; 12] =
         ["year", "month", "day", "week", "day_of_week", "hour", "minute", "second", "start_date", "end_date", "timezone", "jitter"];
     let py = class.py();
-    let Some(values) = bind_trigger_arguments(&lib.cron_trigger, class, trigger_args, &PARAMETERS)? else {
+    let Some(values) = bind_trigger_arguments(&lib.cron_trigger, class, trigger_args, default_timezone, &PARAMETERS)? else {
         return Ok(None);
     };
     let [year, month, day, week, day_of_week, hour, minute, second, start_date, end_date, timezone, jitter] = &values;
@@ -419,7 +495,7 @@ pub fn add_job_natively<'py>(
     jobstore: &Bound<'py, PyAny>,
     executor: &Bound<'py, PyAny>,
     replace_existing: &Bound<'py, PyAny>,
-    trigger_args: &Bound<'py, PyDict>,
+    trigger_args: &TriggerArgs<'py>,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     let py = scheduler.py();
     let lib = library(py)?;

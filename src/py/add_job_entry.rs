@@ -29,7 +29,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyString, PyTuple};
 
-use super::add_job::{add_job_natively, library_undefined};
+use super::add_job::{add_job_natively, library_undefined, TriggerArgs};
 
 /// `METH_FASTCALL`, which `pyo3-ffi` only names for the stable ABI of 3.10 and later.
 const METH_FASTCALL: c_int = 0x0080;
@@ -122,7 +122,7 @@ unsafe extern "C" fn add_job_natively_entry(_module: *mut ffi::PyObject, args: *
 /// **trigger_args)` sorts them; the parameters not given are `None` here.
 struct BoundArguments<'py> {
     parameters: [Option<Bound<'py, PyAny>>; PARAMETERS.len()],
-    trigger_args: Bound<'py, PyDict>,
+    trigger_args: TriggerArgs<'py>,
 }
 
 fn parameter_names(py: Python<'_>) -> &[Py<PyString>; PARAMETERS.len()] {
@@ -141,7 +141,7 @@ fn bind<'py>(py: Python<'py>, args: &Bound<'py, PyTuple>, kwargs: &Bound<'py, Py
         *slot = Some(value);
     }
     let names = parameter_names(py);
-    let trigger_args = PyDict::new(py);
+    let mut trigger_args = TriggerArgs::new();
     for (key, value) in kwargs.iter() {
         let Ok(key) = key.cast_into_exact::<PyString>() else { return Ok(None) };
         // Keywords written in the source are interned, as the names are.
@@ -156,7 +156,8 @@ fn bind<'py>(py: Python<'py>, args: &Bound<'py, PyTuple>, kwargs: &Bound<'py, Py
             // Given by position and by name: the Python call's error.
             Some(index) if parameters[index].is_some() => return Ok(None),
             Some(index) => parameters[index] = Some(value),
-            None => trigger_args.set_item(key, value)?,
+            None if trigger_args.push(key, value) => {}
+            None => return Ok(None),
         }
     }
     if parameters[0].is_none() {
