@@ -21,6 +21,7 @@ use super::common::{self, new_instance, untrack};
 use super::cron::PyCronTrigger;
 use super::due_runs::{ask_next_fire_time, is_aware, is_native_interval, trigger_result_utc};
 use super::dict_lookups;
+use super::python_locks;
 use super::function_fields;
 use super::interval::PyIntervalTrigger;
 use super::job_reports::report_job_added;
@@ -448,28 +449,12 @@ pub fn library_undefined(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     Ok(library(py)?.undefined.bind(py).clone())
 }
 
-/// Runs `body` holding the scheduler's job store lock (a Python `RLock`). For the
-/// standard library's `RLock`, `acquire` and `release` are its class's functions,
-/// called with the lock, without looking them up on the lock at each call.
+/// Runs `body` holding the scheduler's job store lock (a Python `RLock`).
 fn with_store_lock<'py, T>(scheduler: &PlainObject<'py>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
-    static RLOCK: PyOnceLock<(Py<PyAny>, Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
-    let py = scheduler.object().py();
-    let lock = scheduler.get(intern!(py, "_jobstores_lock"))?;
-    let (class, acquire, release) = RLOCK.get_or_try_init(py, || -> PyResult<_> {
-        let class = py.import("_thread")?.getattr("RLock")?;
-        Ok((class.clone().unbind(), class.getattr("acquire")?.unbind(), class.getattr("release")?.unbind()))
-    })?;
-    let standard = lock.get_type().is(class.bind(py));
-    let call = |method: &Py<PyAny>, name: &Bound<'py, PyString>| {
-        if standard {
-            common::call_with(method.bind(py), &lock)
-        } else {
-            common::call_method(&lock, name, None)
-        }
-    };
-    call(acquire, intern!(py, "acquire"))?;
+    let lock = scheduler.get(intern!(scheduler.object().py(), "_jobstores_lock"))?;
+    python_locks::acquire(&lock)?;
     let result = body();
-    let released = call(release, intern!(py, "release"));
+    let released = python_locks::release(&lock);
     let value = result?;
     released?;
     Ok(value)

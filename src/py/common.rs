@@ -230,7 +230,44 @@ pub fn read_times(
     } else {
         Some(read_time(own, last, previous_fire_time, want_flipped)?)
     };
-    Ok((previous, read_time(own, last, now, false)?.0))
+    Ok((previous, read_now(own, last, now)?))
+}
+
+/// The `now` of a scheduler pass, as read for a zone: (the datetime, the zone object,
+/// the reading). A pass asks each due job's trigger about the same `now`, and most
+/// triggers share the scheduler's zone, in which it is given: it is read once for them
+/// all. Both objects are held, so their addresses stay theirs while remembered.
+/// (Its lock follows the rule of `zones::RECENT_ZONES`.)
+static RECENT_NOW: Mutex<Option<(Py<PyAny>, Py<PyAny>, Aware)>> = Mutex::new(None);
+
+/// `now` read in `own`'s zone, reusing the last result or the reading remembered above.
+/// Only a datetime whose reading depends on nothing but its fields and zones the core
+/// knows is remembered: one in the zone object itself, or a plain datetime in another
+/// zone the core knows (a Python `tzinfo` could answer `utcoffset()` differently).
+fn read_now(own: &OwnZone, last: &LastResult, now: &Bound<'_, PyAny>) -> PyResult<Aware> {
+    if let Some(aware) = last.lookup(now) {
+        return Ok(aware);
+    }
+    let same = |(dt, tz, _): &(Py<PyAny>, Py<PyAny>, Aware)| dt.as_ptr() == now.as_ptr() && tz.as_ptr() == own.obj.as_ptr();
+    if let Some((.., aware)) = RECENT_NOW.lock().as_ref().filter(|recent| same(recent)) {
+        return Ok(*aware);
+    }
+    let (aware, _) = own.read(now, false)?;
+    let tz = now.cast::<PyDateTime>().ok().and_then(|dt| dt.get_tzinfo());
+    let pure = match tz {
+        Some(tz) if tz.is(own.obj.bind(now.py())) => true,
+        Some(tz) => {
+            now.is_exact_instance(super::zones::datetime_type(now.py())?)
+                && matches!(super::zones::resolve(&tz)?, super::zones::AnyZone::Native(_))
+        }
+        None => false,
+    };
+    if pure {
+        let old = RECENT_NOW.lock().replace((now.clone().unbind(), own.obj.clone_ref(now.py()), aware));
+        // Let go after the lock.
+        drop(old);
+    }
+    Ok(aware)
 }
 
 /// Writes a result and remembers it.
@@ -332,6 +369,20 @@ pub fn call_with<'py>(function: &Bound<'py, PyAny>, arg: &Bound<'py, PyAny>) -> 
     // ends with NULL as the function requires, and the GIL is held.
     unsafe {
         let result = pyo3::ffi::PyObject_CallFunctionObjArgs(function.as_ptr(), arg.as_ptr(), std::ptr::null_mut::<pyo3::ffi::PyObject>());
+        Bound::from_owned_ptr_or_err(function.py(), result)
+    }
+}
+
+/// `function(first, second)`, as `call_with` calls with one argument.
+pub fn call_with_two<'py>(function: &Bound<'py, PyAny>, first: &Bound<'py, PyAny>, second: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    // SAFETY: as in `call_with`.
+    unsafe {
+        let result = pyo3::ffi::PyObject_CallFunctionObjArgs(
+            function.as_ptr(),
+            first.as_ptr(),
+            second.as_ptr(),
+            std::ptr::null_mut::<pyo3::ffi::PyObject>(),
+        );
         Bound::from_owned_ptr_or_err(function.py(), result)
     }
 }

@@ -182,7 +182,7 @@ impl<'py> Pass<'_, 'py> {
                 Err(error) => Err(error),
             }
         };
-        if !job.get_type().is(*job_type) {
+        if !std::ptr::eq(job.get_type_ptr(), job_type.as_ptr().cast()) {
             return take_python_path(job, failure);
         }
         let Ok(Some(executor)) = job_attr(&job, JobSlot::Executor).and_then(|alias| {
@@ -190,7 +190,7 @@ impl<'py> Pass<'_, 'py> {
             if !alias.is_exact_instance_of::<PyString>() {
                 gc.resume()?;
             }
-            executors.get_item(alias)
+            super::dict_lookups::get(executors, &alias)
         }) else {
             return take_python_path(job, failure);
         };

@@ -14,10 +14,11 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::exceptions::PyException;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyDict, PyList, PyModule, PyString, PyTuple};
 
-use super::report::Reporter;
-use super::report::{acquire_without_convoy, release_lock, with_lock_without_convoy};
+use super::dict_lookups;
+
+use super::report::{acquire_without_convoy, plain_object, release_lock, with_lock_without_convoy, PlainObject, Reporter};
 use super::run::{build_events, run_parts, NativeRun, RunEvent};
 use super::slots::{job_attr, JobSlot};
 use crate::executor::{Closed, Submitted, Worker, WorkerPool};
@@ -192,6 +193,43 @@ pub struct PyThreadPool {
     pool: WorkerPool<WorkItem>,
 }
 
+/// The state `submit()` checks before queueing: the pool's `_broken` and `_shutdown`,
+/// read from its `__dict__` when its class keeps them there (see
+/// `report::PlainObject`), and the module's `_exiting`, read from the module's
+/// namespace unless the module is of a class of its own.
+struct PoolFlags<'py> {
+    py: Python<'py>,
+    pool: Option<PlainObject<'py>>,
+}
+
+impl<'py> PoolFlags<'py> {
+    fn of(pool: &Bound<'py, PyAny>) -> PyResult<Self> {
+        let py = pool.py();
+        Ok(PoolFlags { py, pool: plain_object(pool, &[], &[intern!(py, "_broken"), intern!(py, "_shutdown")])? })
+    }
+
+    /// `pool.<name>`, `name` one of the two above.
+    fn get(&self, pool: &Bound<'py, PyAny>, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.pool {
+            Some(plain) => plain.get(name),
+            None => pool.getattr(name),
+        }
+    }
+
+    /// `_threadpool._exiting`.
+    fn exiting(&self, names: &SubmissionNames) -> PyResult<Bound<'py, PyAny>> {
+        let py = self.py;
+        let module = names.threadpool_module.bind(py);
+        let name = intern!(py, "_exiting");
+        if let Ok(module) = module.cast_exact::<PyModule>() {
+            if let Some(value) = dict_lookups::get(&module.dict(), name.as_any())? {
+                return Ok(value);
+            }
+        }
+        module.getattr(name)
+    }
+}
+
 impl PyThreadPool {
     /// One job of `submit_runs`, with the executor's lock held.
     #[allow(clippy::too_many_arguments)]
@@ -205,6 +243,7 @@ impl PyThreadPool {
         run_times: &Bound<'py, PyAny>,
         logger: &Bound<'py, PyAny>,
         names: &SubmissionNames,
+        flags: &PoolFlags<'py>,
     ) -> PyResult<()> {
         let job_id = job_attr(job, JobSlot::Id)?;
         let count = instances.count(&job_id)?;
@@ -212,14 +251,14 @@ impl PyThreadPool {
             return Err(PyErr::from_value(names.max_instances_error.bind(py).call1((job,))?));
         }
         let queue_run = || -> PyResult<Option<usize>> {
-            let broken = pool.getattr(intern!(py, "_broken"))?;
+            let broken = flags.get(pool, intern!(py, "_broken"))?;
             if broken.is_truthy()? {
                 return Err(PyErr::from_value(names.broken_pool.bind(py).call1((broken,))?));
             }
-            if pool.getattr(intern!(py, "_shutdown"))?.is_truthy()? {
+            if flags.get(pool, intern!(py, "_shutdown"))?.is_truthy()? {
                 return Err(PyRuntimeError::new_err("cannot schedule new futures after shutdown"));
             }
-            if names.threadpool_module.bind(py).getattr(intern!(py, "_exiting"))?.is_truthy()? {
+            if flags.exiting(names)?.is_truthy()? {
                 return Err(PyRuntimeError::new_err("cannot schedule new futures after interpreter shutdown"));
             }
             let run = NativeRun {
@@ -325,6 +364,7 @@ impl PyThreadPool {
             }
         };
         let instances = Instances::of(instances, names)?;
+        let flags = PoolFlags::of(pool)?;
         let outcomes = PyList::empty(py);
         // The lock is taken once for up to SUBMIT_CHUNK runs: each acquire() and
         // release() is a Python call, which cost as much as the rest of a submission.
@@ -351,7 +391,7 @@ impl PyThreadPool {
             let submitted = (|| -> PyResult<()> {
                 for run in &chunk {
                     let (job, run_times) = run_parts(run)?;
-                    match self.submit_counted(py, pool, executor, &instances, &job, &run_times, logger, names) {
+                    match self.submit_counted(py, pool, executor, &instances, &job, &run_times, logger, names, &flags) {
                         Ok(()) => outcomes.append(py.None())?,
                         // What submit_job raises is reported per job, as the Python
                         // loop does; anything else (KeyboardInterrupt) ends the batch.

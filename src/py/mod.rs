@@ -31,6 +31,7 @@ mod job_ids;
 mod job_reports;
 mod jobstores;
 mod report;
+mod python_locks;
 mod run;
 mod slots;
 mod stored_jobs_gc;

@@ -6,9 +6,9 @@
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple, PyType};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 
-use super::common::call_method;
+use super::python_locks;
 use super::slots::{job_attr, JobSlot};
 use super::version_tags::remembered_yes;
 
@@ -82,8 +82,12 @@ pub(crate) fn plain_object<'py>(
     let py = obj.py();
     let instance_attributes = super::common::instance_dict(obj);
     let class = obj.get_type();
+    // The question: the first expected method, and the names asked about folded into
+    // one word (interned names, alive for the program, so their addresses are theirs).
     let first = methods.first().map_or(0, |(_, expected)| expected.as_ptr() as usize);
-    let question = (first, methods.len() | attributes.len() << 16);
+    let names = methods.iter().map(|(name, _)| *name).chain(attributes.iter().copied());
+    let folded = names.fold(methods.len() | attributes.len() << 8, |folded, name| folded.rotate_left(13) ^ name.as_ptr() as usize);
+    let question = (first, folded);
     let plain = remembered_yes(question, &class, [instance_attributes.as_ref(), None], || {
         for (name, expected) in methods {
             // A type without the attribute (a mock that makes it up per instance) is
@@ -153,6 +157,19 @@ struct Checked<'py> {
     own_release: bool,
     scheduler: Bound<'py, PyAny>,
     own_dispatch: bool,
+    /// `scheduler._listeners`, read once the scheduler is known to keep it in its
+    /// `__dict__`; `None` to look it up when needed.
+    listeners: Option<Bound<'py, PyAny>>,
+}
+
+impl<'py> Checked<'py> {
+    /// `scheduler._listeners`.
+    fn listeners(&self) -> PyResult<Bound<'py, PyAny>> {
+        match &self.listeners {
+            Some(listeners) => Ok(listeners.clone()),
+            None => self.scheduler.getattr(intern!(self.scheduler.py(), "_listeners")),
+        }
+    }
 }
 
 impl<'py> Reporter<'py> {
@@ -173,16 +190,24 @@ impl<'py> Reporter<'py> {
         let methods = library_methods(py)?;
         let success = (intern!(py, "_run_job_success"), &methods.run_job_success);
         let release = (intern!(py, "_release_instance"), &methods.release_instance);
-        // Both the library's, the usual answer, is asked in one go.
-        let (own_success, own_release) = if are_library_methods(executor, &[success, release])? {
-            (true, true)
-        } else {
-            let own_success = is_library_method(executor, success.0, success.1)?;
-            (own_success, own_success && is_library_method(executor, release.0, release.1)?)
+        let scheduler_name = intern!(py, "_scheduler");
+        // Both the library's, the usual answer, is asked in one go, with the scheduler
+        // read from the executor's __dict__.
+        let (own_success, own_release, scheduler) = match plain_object(executor, &[success, release], &[scheduler_name])? {
+            Some(plain) => (true, true, plain.get(scheduler_name)?),
+            None => {
+                let own_success = is_library_method(executor, success.0, success.1)?;
+                let own_release = own_success && is_library_method(executor, release.0, release.1)?;
+                (own_success, own_release, executor.getattr(scheduler_name)?)
+            }
         };
-        let scheduler = executor.getattr(intern!(py, "_scheduler"))?;
-        let own_dispatch = is_library_method(&scheduler, intern!(py, "_dispatch_event"), &methods.dispatch_event)?;
-        let checked = Checked { own_success, own_release, scheduler, own_dispatch };
+        let dispatch = (intern!(py, "_dispatch_event"), &methods.dispatch_event);
+        let listeners_name = intern!(py, "_listeners");
+        let (own_dispatch, listeners) = match plain_object(&scheduler, &[dispatch], &[listeners_name])? {
+            Some(plain) => (true, Some(plain.get(listeners_name)?)),
+            None => (is_library_method(&scheduler, dispatch.0, dispatch.1)?, None),
+        };
+        let checked = Checked { own_success, own_release, scheduler, own_dispatch, listeners };
         self.checked = Some(checked.clone());
         Ok(checked)
     }
@@ -196,8 +221,7 @@ impl<'py> Reporter<'py> {
         if !(checked.own_success && checked.own_release && checked.own_dispatch) {
             return Ok(false);
         }
-        let py = self.executor.py();
-        let listeners = checked.scheduler.getattr(intern!(py, "_listeners"))?;
+        let listeners = checked.listeners()?;
         Ok(listeners.cast::<PyList>().is_ok_and(|list| list.is_empty()))
     }
 
@@ -209,7 +233,7 @@ impl<'py> Reporter<'py> {
         if !(checked.own_success && checked.own_dispatch) {
             return Ok(false);
         }
-        Ok(!listeners_may_want(&checked.scheduler, EVENT_JOB_EXECUTED)?)
+        Ok(!listeners_in_may_want(&checked.listeners()?, EVENT_JOB_EXECUTED)?)
     }
 
     /// `_release_instance(job_id)` for each job of a quiet batch (see `is_quiet`).
@@ -242,7 +266,7 @@ impl<'py> Reporter<'py> {
         }
 
         if checked.own_dispatch {
-            let called = dispatch_events(&checked.scheduler, events);
+            let called = dispatch_events(&checked.scheduler, checked.listeners.as_ref(), events);
             if !matches!(called, Ok(false)) {
                 self.checked = None;
             }
@@ -302,14 +326,10 @@ fn release_counted(instances: &Bound<'_, PyAny>, job_id: &Bound<'_, PyAny>) -> P
 /// two cores that convoy halved the pool's throughput. Trying without blocking, and
 /// letting the GIL go between tries, keeps the lock only in hands that hold the GIL.
 pub(crate) fn acquire_without_convoy(lock: &Bound<'_, PyAny>) -> PyResult<()> {
-    let py = lock.py();
-    let acquire = intern!(py, "acquire");
-    loop {
-        if call_method(lock, acquire, Some(&PyBool::new(py, false).to_owned().into_any()))?.is_truthy()? {
-            return Ok(());
-        }
-        py.detach(std::thread::yield_now);
+    while !python_locks::try_acquire(lock)? {
+        lock.py().detach(std::thread::yield_now);
     }
+    Ok(())
 }
 
 /// Runs `body` holding the Python lock `lock`, taken with `acquire_without_convoy`,
@@ -323,7 +343,7 @@ pub fn with_lock_without_convoy<T>(lock: &Bound<'_, PyAny>, body: impl FnOnce() 
 
 /// `lock.release()`.
 pub(crate) fn release_lock(lock: &Bound<'_, PyAny>) -> PyResult<()> {
-    call_method(lock, intern!(lock.py(), "release"), None).map(drop)
+    python_locks::release(lock)
 }
 
 /// `EVENT_JOB_EXECUTED`.
@@ -355,12 +375,15 @@ pub(crate) fn listeners_in_may_want(listeners: &Bound<'_, PyAny>, code: i64) -> 
 /// `BaseScheduler._dispatch_event` for each event: every listener whose mask has the
 /// event's code is called, on a snapshot of the listeners taken under their lock.
 /// Returns whether any listener was called.
-fn dispatch_events(scheduler: &Bound<'_, PyAny>, events: &Bound<'_, PyList>) -> PyResult<bool> {
+fn dispatch_events(scheduler: &Bound<'_, PyAny>, listeners: Option<&Bound<'_, PyAny>>, events: &Bound<'_, PyList>) -> PyResult<bool> {
     let py = scheduler.py();
     if events.is_empty() {
         return Ok(false);
     }
-    let listeners = scheduler.getattr(intern!(py, "_listeners"))?;
+    let listeners = match listeners {
+        Some(listeners) => listeners.clone(),
+        None => scheduler.getattr(intern!(py, "_listeners"))?,
+    };
     // With the GIL held, nobody changes the list while its length is read: an empty
     // list needs no snapshot, and so no lock round trip.
     if listeners.cast::<PyList>().is_ok_and(|list| list.is_empty()) {
