@@ -238,7 +238,9 @@ pub fn read_times(
 /// triggers share the scheduler's zone, in which it is given: it is read once for them
 /// all. Both objects are held, so their addresses stay theirs while remembered.
 /// (Its lock follows the rule of `zones::RECENT_ZONES`.)
-static RECENT_NOW: Mutex<Option<(Py<PyAny>, Py<PyAny>, Aware)>> = Mutex::new(None);
+static RECENT_NOW: Mutex<Option<RecentNow>> = Mutex::new(None);
+
+type RecentNow = (Py<PyAny>, Py<PyAny>, Aware);
 
 /// `now` read in `own`'s zone, reusing the last result or the reading remembered above.
 /// Only a datetime whose reading depends on nothing but its fields and zones the core
@@ -248,7 +250,7 @@ fn read_now(own: &OwnZone, last: &LastResult, now: &Bound<'_, PyAny>) -> PyResul
     if let Some(aware) = last.lookup(now) {
         return Ok(aware);
     }
-    let same = |(dt, tz, _): &(Py<PyAny>, Py<PyAny>, Aware)| dt.as_ptr() == now.as_ptr() && tz.as_ptr() == own.obj.as_ptr();
+    let same = |(dt, tz, _): &RecentNow| dt.as_ptr() == now.as_ptr() && tz.as_ptr() == own.obj.as_ptr();
     if let Some((.., aware)) = RECENT_NOW.lock().as_ref().filter(|recent| same(recent)) {
         return Ok(*aware);
     }
