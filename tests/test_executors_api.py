@@ -584,3 +584,79 @@ def test_running_instances_are_counted_for_each_job_and_forgotten_when_done():
     finally:
         release.set()
         scheduler.shutdown()
+
+
+def _burst_scheduler(max_workers):
+    from datetime import timezone
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler(
+        executors={"default": ThreadPoolExecutor(max_workers)}, timezone=timezone.utc
+    )
+    scheduler.start(paused=True)
+    return scheduler
+
+
+def _add_burst(scheduler, count, func, args=()):
+    from datetime import datetime, timedelta, timezone
+
+    run_date = datetime.now(timezone.utc) + timedelta(seconds=0.2)
+    for number in range(count):
+        scheduler.add_job(func, "date", run_date=run_date, args=args, id=f"burst{number}")
+
+
+def test_a_burst_starts_the_pools_workers_once_and_runs_every_job():
+    # Runs due together are queued first and the workers they ask for started after,
+    # as one batch: the same threads as when each was started at its submission.
+    scheduler = _burst_scheduler(4)
+    seen = []
+    try:
+        _add_burst(scheduler, 200, lambda: seen.append(threading.current_thread().name))
+        scheduler.resume()
+        wait_until(lambda: len(seen) == 200)
+        executor = scheduler._lookup_executor("default")
+        pool = executor._pool
+        wait_until(lambda: not executor._instances and len(pool._threads) == 4)
+        names = sorted(thread.name for thread in pool._threads)
+    finally:
+        scheduler.shutdown()
+    assert names == [f"{pool._thread_name_prefix}_{n}" for n in range(4)]
+    assert set(seen) <= set(names)
+    assert len(seen) == 200
+
+
+def test_a_worker_that_cannot_start_fails_its_submission_and_the_job_still_runs(monkeypatch, caplog):
+    # As with concurrent.futures, whose submit() raises after queueing the job: the
+    # submission is reported as failed, and the job runs on another worker.
+    original_start = threading.Thread.start
+    refused = []
+
+    def start(thread):
+        if thread.name.endswith("_2") and not refused:
+            refused.append(thread.name)
+            raise RuntimeError("can't start new thread")
+        return original_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    scheduler = _burst_scheduler(4)
+    seen = []
+    try:
+        _add_burst(scheduler, 40, seen.append, args=(1,))
+        with caplog.at_level(logging.ERROR, logger="apscheduler.scheduler"):
+            scheduler.resume()
+            wait_until(lambda: len(seen) == 40)
+        executor = scheduler._lookup_executor("default")
+        wait_until(lambda: not executor._instances)
+        # The workers are started once the burst is queued: its jobs may all have
+        # run before the last of them is registered.
+        wait_until(lambda: len(executor._pool._threads) == 3)
+        names = sorted(thread.name.rsplit("_", 1)[1] for thread in executor._pool._threads)
+    finally:
+        scheduler.shutdown()
+    assert refused
+    assert len(seen) == 40
+    failures = [record for record in caplog.records if record.getMessage().startswith("Error submitting job")]
+    assert len(failures) == 1
+    assert "can't start new thread" in failures[0].exc_text
+    assert names == ["0", "1", "3"]

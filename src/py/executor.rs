@@ -230,6 +230,22 @@ impl<'py> PoolFlags<'py> {
     }
 }
 
+/// `pool._start_worker(index)` for each worker a chunk asked for. A run whose
+/// worker could not be started gets the error as its outcome, as the reference's
+/// `submit()` raises it after queueing the job; the job stays queued for the next
+/// worker, and keeps its count, which that run's report takes back.
+fn start_workers<'py>(pool: &Bound<'py, PyAny>, starts: &[(usize, usize)], outcomes: &Bound<'py, PyList>) -> PyResult<()> {
+    let py = pool.py();
+    for &(place, index) in starts {
+        match pool.call_method1(intern!(py, "_start_worker"), (index,)) {
+            Ok(_) => {}
+            Err(error) if error.is_instance_of::<PyException>(py) => outcomes.set_item(place, error.into_value(py))?,
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
 impl PyThreadPool {
     /// One job of `submit_runs`, with the executor's lock held.
     #[allow(clippy::too_many_arguments)]
@@ -244,6 +260,7 @@ impl PyThreadPool {
         logger: &Bound<'py, PyAny>,
         names: &SubmissionNames,
         flags: &PoolFlags<'py>,
+        deferred_starts: Option<&mut Vec<usize>>,
     ) -> PyResult<()> {
         let job_id = job_attr(job, JobSlot::Id)?;
         let count = instances.count(&job_id)?;
@@ -268,7 +285,11 @@ impl PyThreadPool {
             };
             self.queue(WorkItem { executor: executor.clone().unbind(), job: job.clone().unbind(), work: Work::Run(run) })
         };
-        if self.pool.started() >= self.pool.max_workers() {
+        if let Some(deferred_starts) = deferred_starts {
+            // The caller holds the pool's lock, and starts the worker once the
+            // chunk is queued (see `submit_runs`).
+            deferred_starts.extend(queue_run()?);
+        } else if self.pool.started() >= self.pool.max_workers() {
             // Every worker runs, so queueing starts none, and the pool's lock is not
             // needed. The state is read and the run queued without letting go of the
             // GIL, so this happens wholly before or wholly after any step of
@@ -372,7 +393,11 @@ impl PyThreadPool {
         // worker reporting a run waits for the lock no longer than for the GIL.
         let mut pending = runs.iter();
         loop {
-            let chunk: Vec<Bound<'py, PyAny>> = pending.by_ref().take(SUBMIT_CHUNK).collect();
+            // While workers are still to be started, the chunk is the rest of the
+            // batch (see below): no started worker could report meanwhile anyway, as
+            // this holds the GIL until the chunk is queued.
+            let starting = self.pool.started() < self.pool.max_workers();
+            let chunk: Vec<Bound<'py, PyAny>> = pending.by_ref().take(if starting { usize::MAX } else { SUBMIT_CHUNK }).collect();
             if chunk.is_empty() {
                 break;
             }
@@ -388,24 +413,57 @@ impl PyThreadPool {
                 }
                 continue;
             }
+            // While workers are still to be started, the chunk is queued under the
+            // pool's lock and the workers it asks for are started after it, still
+            // under that lock (so that shutdown() finds them started), but after the
+            // executor's lock is let go. Starting a thread waits for it to run, about
+            // 0.3 ms here: started one by one between submissions, the ten workers
+            // of a pool delayed a burst's runs by 3 ms, while those started after the
+            // whole burst is queued run its jobs during the next one's start.
+            let shutdown_lock = if starting {
+                match pool.getattr(intern!(py, "_shutdown_lock")).and_then(|shutdown_lock| {
+                    acquire_without_convoy(&shutdown_lock)?;
+                    Ok(shutdown_lock)
+                }) {
+                    Ok(shutdown_lock) => Some(shutdown_lock),
+                    Err(error) => {
+                        release_lock(&lock)?;
+                        return Err(error);
+                    }
+                }
+            } else {
+                None
+            };
+            // (the outcome's place, the worker to start)
+            let mut starts: Vec<(usize, usize)> = Vec::new();
             let submitted = (|| -> PyResult<()> {
                 for run in &chunk {
                     let (job, run_times) = run_parts(run)?;
-                    match self.submit_counted(py, pool, executor, &instances, &job, &run_times, logger, names, &flags) {
+                    let mut asked = Vec::new();
+                    let deferred = shutdown_lock.is_some().then_some(&mut asked);
+                    match self.submit_counted(py, pool, executor, &instances, &job, &run_times, logger, names, &flags, deferred) {
                         Ok(()) => outcomes.append(py.None())?,
                         // What submit_job raises is reported per job, as the Python
                         // loop does; anything else (KeyboardInterrupt) ends the batch.
                         Err(error) if error.is_instance_of::<PyException>(py) => outcomes.append(error.into_value(py))?,
                         Err(error) => return Err(error),
                     }
+                    starts.extend(asked.into_iter().map(|index| (outcomes.len() - 1, index)));
                 }
                 Ok(())
             })();
-            release_lock(&lock)?;
+            let released = release_lock(&lock);
+            let started = start_workers(pool, &starts, &outcomes);
+            if let Some(shutdown_lock) = &shutdown_lock {
+                release_lock(shutdown_lock)?;
+            }
+            released?;
             submitted?;
+            started?;
         }
         Ok(outcomes)
     }
+
 
     /// A handle whose `run` is the target of a new worker thread.
     fn worker(&self) -> PyThreadPoolWorker {
