@@ -1077,3 +1077,28 @@ def test_start_with_an_invalid_default_leaves_jobs_pending():
         sched.start(paused=True)
     assert sched.state == STATE_STOPPED
     assert [job.id for job in sched.get_jobs()] == ["a", "b"]
+
+
+@pytest.mark.parametrize("seconds", [0.0001, 0.0004, 0.003, 0.03])
+def test_the_loops_wait_for_a_due_run_does_not_end_early(seconds):
+    # The loop sleeps until just before the run is due and spins through the rest.
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    event = threading.Event()
+    started = time.monotonic()
+    BlockingScheduler._wait_for_wakeup(event, seconds)
+    assert time.monotonic() - started >= seconds
+    assert not event.is_set()
+
+
+def test_the_loops_wait_ends_when_woken():
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    event = threading.Event()
+    timer = threading.Timer(0.05, event.set)
+    timer.start()
+    started = time.monotonic()
+    BlockingScheduler._wait_for_wakeup(event, 30)
+    assert time.monotonic() - started < 10
+    assert not event.is_set()  # cleared for the next wait
+    timer.join()

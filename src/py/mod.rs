@@ -66,5 +66,6 @@ fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(due_runs::collect_due_slice, module)?)?;
     module.add_function(wrap_pyfunction!(asyncio_executor::submit_coroutine_runs, module)?)?;
     module.add_function(wrap_pyfunction!(timer::tighten_timer_slack, module)?)?;
+    module.add_function(wrap_pyfunction!(timer::spin_for, module)?)?;
     Ok(())
 }
