@@ -1079,16 +1079,36 @@ def test_start_with_an_invalid_default_leaves_jobs_pending():
     assert [job.id for job in sched.get_jobs()] == ["a", "b"]
 
 
-@pytest.mark.parametrize("seconds", [0.0001, 0.0004, 0.003, 0.03])
-def test_the_loops_wait_for_a_due_run_does_not_end_early(seconds):
-    # The loop sleeps until just before the run is due and spins through the rest.
-    from apscheduler.schedulers.blocking import BlockingScheduler
+@pytest.mark.parametrize("seconds", [0.0001, 0.0005, 0.003, 0.03])
+def test_the_loops_wait_for_a_due_run_ends_just_before_it_or_at_it(seconds):
+    # The loop sleeps until just before a run is due, makes a pass (which finds it
+    # not yet due), then spins through the rest of the wait.
+    from apscheduler.schedulers.blocking import _FINAL_SPIN, BlockingScheduler
 
     event = threading.Event()
     started = time.monotonic()
     BlockingScheduler._wait_for_wakeup(event, seconds)
-    assert time.monotonic() - started >= seconds
+    waited = time.monotonic() - started
+    assert waited >= (seconds if seconds <= _FINAL_SPIN else seconds - _FINAL_SPIN)
     assert not event.is_set()
+
+
+def test_a_run_due_at_a_precise_time_never_starts_before_it():
+    scheduler = BackgroundScheduler(timezone=timezone.utc)
+    scheduler.start()
+    starts = []
+    try:
+        run_date = datetime.now(timezone.utc) + timedelta(seconds=0.1)
+        for offset in range(5):
+            due = run_date + timedelta(milliseconds=7 * offset)
+            scheduler.add_job(lambda due=due: starts.append((due, datetime.now(timezone.utc))), "date", run_date=due)
+        deadline = time.monotonic() + 10
+        while len(starts) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        scheduler.shutdown()
+    assert len(starts) == 5
+    assert all(started >= due for due, started in starts)
 
 
 def test_the_loops_wait_ends_when_woken():
