@@ -413,13 +413,14 @@ impl PyThreadPool {
                 }
                 continue;
             }
-            // While workers are still to be started, the chunk is queued under the
-            // pool's lock and the workers it asks for are started after it, still
-            // under that lock (so that shutdown() finds them started), but after the
-            // executor's lock is let go. Starting a thread waits for it to run, about
-            // 0.3 ms here: started one by one between submissions, the ten workers
-            // of a pool delayed a burst's runs by 3 ms, while those started after the
-            // whole burst is queued run its jobs during the next one's start.
+            // Differs from APScheduler: while workers are still to be started, the
+            // chunk is queued under the pool's lock and the workers it asks for are
+            // started after it, still under that lock (so that shutdown() finds them
+            // started), but after the executor's lock is let go. Starting a thread
+            // waits for it to run, about 0.3 ms here: started one by one between
+            // submissions, the ten workers of a pool delayed a burst's runs by 3 ms,
+            // while those started after the whole burst is queued run its jobs
+            // during the next one's start.
             let shutdown_lock = if starting {
                 match pool.getattr(intern!(py, "_shutdown_lock")).and_then(|shutdown_lock| {
                     acquire_without_convoy(&shutdown_lock)?;

@@ -6,8 +6,10 @@
 //! removes it (PERF-NOTES: p99 lateness 200 µs to 115 µs).
 //!
 //! Even so, a timed wait of the loop's `threading.Event` wakes about 180 µs late on
-//! this kind of machine (p50; 0.3 ms at p99). So the loop waits for all but the last
-//! `FINAL_SPIN` seconds, then spins, without the GIL, for the rest (`spin_for`).
+//! this kind of machine (p50; 0.3 ms at p99). So the loop sleeps until 0.6 ms before
+//! a due run, makes a pass then (the first pass after a sleep is the slow one, on
+//! cold caches), and spins, without the GIL, through the rest (`spin_for`; see
+//! `apscheduler/schedulers/blocking.py`).
 
 use std::time::{Duration, Instant};
 
