@@ -660,3 +660,32 @@ def test_a_worker_that_cannot_start_fails_its_submission_and_the_job_still_runs(
     assert len(failures) == 1
     assert "can't start new thread" in failures[0].exc_text
     assert names == ["0", "1", "3"]
+
+
+def test_an_interrupted_start_of_workers_gives_back_the_slots_of_those_not_started(monkeypatch):
+    # A KeyboardInterrupt while a batch's workers are being started leaves the rest
+    # of them to later submissions, which start them.
+    executor, scheduler = started(4)
+    original_start = threading.Thread.start
+    interrupted = []
+
+    def start(thread):
+        if thread.name.endswith("_1") and not interrupted:
+            interrupted.append(thread.name)
+            raise KeyboardInterrupt
+        return original_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    gate = threading.Event()
+    runs = [(FakeJob(f"k{number}", gate.wait, (helpers.WAIT,)), executor, [now()], "default") for number in range(4)]
+    with pytest.raises(KeyboardInterrupt):
+        executor._submit_batch(runs)
+    assert interrupted
+    assert executor._pool._queue.started == len(executor._pool._threads) == 1
+    # The four jobs were queued; later submissions start the missing workers.
+    later = [(FakeJob(f"l{number}", gate.wait, (helpers.WAIT,)), executor, [now()], "default") for number in range(3)]
+    assert executor._submit_batch(later) == [None, None, None]
+    wait_until(lambda: len(executor._pool._threads) == 4)
+    gate.set()
+    scheduler.wait_for(7)
+    executor.shutdown()

@@ -233,14 +233,21 @@ impl<'py> PoolFlags<'py> {
 /// `pool._start_worker(index)` for each worker a chunk asked for. A run whose
 /// worker could not be started gets the error as its outcome, as the reference's
 /// `submit()` raises it after queueing the job; the job stays queued for the next
-/// worker, and keeps its count, which that run's report takes back.
-fn start_workers<'py>(pool: &Bound<'py, PyAny>, starts: &[(usize, usize)], outcomes: &Bound<'py, PyList>) -> PyResult<()> {
+/// worker, and keeps its count, which that run's report takes back. If something
+/// other than an `Exception` (a `KeyboardInterrupt`) ends the starts, the slots of
+/// the workers not started are given back with `not_started`, so that later
+/// submissions start them.
+fn start_workers<'py>(pool: &Bound<'py, PyAny>, starts: &[(usize, usize)], outcomes: &Bound<'py, PyList>, not_started: impl Fn()) -> PyResult<()> {
     let py = pool.py();
-    for &(place, index) in starts {
+    for (position, &(place, index)) in starts.iter().enumerate() {
         match pool.call_method1(intern!(py, "_start_worker"), (index,)) {
             Ok(_) => {}
             Err(error) if error.is_instance_of::<PyException>(py) => outcomes.set_item(place, error.into_value(py))?,
-            Err(error) => return Err(error),
+            Err(error) => {
+                // `_start_worker` gave back the slot of the one it was starting.
+                starts[position + 1..].iter().for_each(|_| not_started());
+                return Err(error);
+            }
         }
     }
     Ok(())
@@ -454,7 +461,7 @@ impl PyThreadPool {
                 Ok(())
             })();
             let released = release_lock(&lock);
-            let started = start_workers(pool, &starts, &outcomes);
+            let started = start_workers(pool, &starts, &outcomes, || self.pool.worker_not_started());
             if let Some(shutdown_lock) = &shutdown_lock {
                 release_lock(shutdown_lock)?;
             }

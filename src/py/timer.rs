@@ -39,7 +39,8 @@ pub fn tighten_timer_slack() -> bool {
 /// loop's wait for a due run, which a timed wait would overshoot.
 #[pyfunction]
 pub fn spin_for(py: Python<'_>, seconds: f64) {
-    if !(seconds > 0.0) {
+    // Also ends at once for NaN.
+    if seconds.is_nan() || seconds <= 0.0 {
         return;
     }
     let end = Instant::now() + Duration::from_secs_f64(seconds.min(0.001));
