@@ -201,16 +201,7 @@ pub(crate) fn put_to_sleep(
     };
     let options = [scheduler, jobstore_alias, func, func_ref, name, executor, args, misfire_grace_time, coalesce, max_instances];
     let kwargs = (!empty_kwargs).then_some(kwargs);
-    let shape = match shapes.job.as_ref().filter(|last| last.is_like(&options, kwargs)) {
-        Some(shared) => shared.clone(),
-        None => {
-            let built = Arc::new(JobShape::new(&options, kwargs));
-            if let Some(replaced) = shapes.job.replace(built.clone()) {
-                released.job_shapes.push(replaced);
-            }
-            built
-        }
-    };
+    let shape = share(&mut shapes.job, |last| last.is_like(&options, kwargs), || JobShape::new(&options, kwargs), &mut released.job_shapes);
     Sleep::Done(Box::new(DormantJob { shape, next_run_time: packed_next_run_time, trigger }))
 }
 
@@ -237,17 +228,26 @@ fn pack_interval(
         false => PackedTime::pack(start_object, classes.layout)?,
     };
     let attributes = native.attribute_refs();
-    let shape = match shapes.interval.as_ref().filter(|last| last.is_like(&attributes, py)) {
-        Some(shared) => shared.clone(),
-        None => {
-            let built = Arc::new(IntervalShape::new(&attributes, py));
-            if let Some(replaced) = shapes.interval.replace(built.clone()) {
-                released.interval_shapes.push(replaced);
-            }
-            built
-        }
-    };
+    let shape = share(
+        &mut shapes.interval,
+        |last| last.is_like(&attributes, py),
+        || IntervalShape::new(&attributes, py),
+        &mut released.interval_shapes,
+    );
     Some(DormantTrigger::Interval { shape, start_date })
+}
+
+/// The shape in `last` when `alike` says a job's is like it; else a new one `build`
+/// makes, which takes its place. The shape replaced is released after the lock.
+fn share<T>(last: &mut Option<Arc<T>>, alike: impl FnOnce(&T) -> bool, build: impl FnOnce() -> T, released: &mut Vec<Arc<T>>) -> Arc<T> {
+    if let Some(shared) = last.as_ref().filter(|last| alike(last)) {
+        return shared.clone();
+    }
+    let built = Arc::new(build());
+    if let Some(replaced) = last.replace(built.clone()) {
+        released.push(replaced);
+    }
+    built
 }
 
 impl JobShape {

@@ -17,7 +17,6 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyModule, PyString, PyTuple};
 
 use super::dict_lookups;
-
 use super::report::{acquire_without_convoy, plain_object, release_lock, with_lock_without_convoy, PlainObject, Reporter};
 use super::run::{build_events, run_parts, NativeRun, RunEvent};
 use super::slots::{job_attr, JobSlot};
@@ -242,7 +241,12 @@ fn start_workers<'py>(pool: &Bound<'py, PyAny>, starts: &[(usize, usize)], outco
     for (position, &(place, index)) in starts.iter().enumerate() {
         match pool.call_method1(intern!(py, "_start_worker"), (index,)) {
             Ok(_) => {}
-            Err(error) if error.is_instance_of::<PyException>(py) => outcomes.set_item(place, error.into_value(py))?,
+            Err(error) if error.is_instance_of::<PyException>(py) => {
+                // A batch that ended early has no outcome there to replace.
+                if place < outcomes.len() {
+                    outcomes.set_item(place, error.into_value(py))?;
+                }
+            }
             Err(error) => {
                 // `_start_worker` gave back the slot of the one it was starting.
                 starts[position + 1..].iter().for_each(|_| not_started());
@@ -449,14 +453,17 @@ impl PyThreadPool {
                     let (job, run_times) = run_parts(run)?;
                     let mut asked = Vec::new();
                     let deferred = shutdown_lock.is_some().then_some(&mut asked);
-                    match self.submit_counted(py, pool, executor, &instances, &job, &run_times, logger, names, &flags, deferred) {
+                    let submitted = self.submit_counted(py, pool, executor, &instances, &job, &run_times, logger, names, &flags, deferred);
+                    // A worker asked for is started whatever happens next: its run is
+                    // queued. Its place is that of the outcome appended below.
+                    starts.extend(asked.into_iter().map(|index| (outcomes.len(), index)));
+                    match submitted {
                         Ok(()) => outcomes.append(py.None())?,
                         // What submit_job raises is reported per job, as the Python
                         // loop does; anything else (KeyboardInterrupt) ends the batch.
                         Err(error) if error.is_instance_of::<PyException>(py) => outcomes.append(error.into_value(py))?,
                         Err(error) => return Err(error),
                     }
-                    starts.extend(asked.into_iter().map(|index| (outcomes.len() - 1, index)));
                 }
                 Ok(())
             })();
@@ -471,7 +478,6 @@ impl PyThreadPool {
         }
         Ok(outcomes)
     }
-
 
     /// A handle whose `run` is the target of a new worker thread.
     fn worker(&self) -> PyThreadPoolWorker {
