@@ -1122,3 +1122,30 @@ def test_the_loops_wait_ends_when_woken():
     assert time.monotonic() - started < 10
     assert not event.is_set()  # cleared for the next wait
     timer.join()
+
+
+def test_a_failing_store_is_read_once_a_pass_not_again_just_before_a_due_run():
+    # With a store failing, the loop makes no early pass before a due run (which
+    # would read, and log, the failing store once more each time).
+    class AlwaysFailing(MemoryJobStore):
+        calls = 0
+
+        def get_due_jobs(self, now):
+            AlwaysFailing.calls += 1
+            raise OSError("store unavailable")
+
+    sched = BackgroundScheduler(
+        executors={"default": DebugExecutor()},
+        jobstores={"default": MemoryJobStore(), "failing": AlwaysFailing()},
+        jobstore_retry_interval=60,
+        timezone=UTC,
+    )
+    runs = []
+    sched.add_job(lambda: runs.append(1), "interval", seconds=0.05)
+    sched.start()
+    try:
+        wait_for(lambda: len(runs) >= 6)
+    finally:
+        sched.shutdown()
+    # One read per pass: the passes of the runs, and the one at start().
+    assert AlwaysFailing.calls <= len(runs) + 3

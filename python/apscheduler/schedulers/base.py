@@ -151,6 +151,11 @@ class BaseScheduler(metaclass=ABCMeta):
     # subclasses whose constructor does not call ours.
     _state_lock = Lock()
 
+    # Set by a pass that could not read a job store (it is read again at the next
+    # pass): the loop of BlockingScheduler then makes no early pass before a due run,
+    # which would read the store, and log its failure, once more than APScheduler does.
+    _store_failed = False
+
     #
     # Public API
     #
@@ -1477,6 +1482,7 @@ class BaseScheduler(metaclass=ABCMeta):
                 else:
                     due_jobs = jobstore.get_due_jobs(now)
             except Exception as e:
+                self._store_failed = True
                 self._logger.warning(
                     "Error getting due jobs from job store %r: %s", jobstore_alias, e
                 )

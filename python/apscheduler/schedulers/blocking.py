@@ -46,20 +46,22 @@ class BlockingScheduler(BaseScheduler):
         # The loop sleeps until the next run is due: wake it on time.
         tighten_timer_slack()
         while self.state != STATE_STOPPED and self._event is event:
-            self._wait_for_wakeup(event, wait_seconds)
+            self._wait_for_wakeup(event, wait_seconds, early_pass=not self._store_failed)
             if self.state == STATE_STOPPED or self._event is not event:
                 break
 
             wait_seconds = self._run_pass()
 
     @staticmethod
-    def _wait_for_wakeup(event, wait_seconds):
+    def _wait_for_wakeup(event, wait_seconds, early_pass=True):
         # Event.wait() returns early for a wakeup or a shutdown. In the main thread it
         # is interrupted by signals, so Ctrl+C stops a blocking start() at once.
         if wait_seconds is None:
             event.wait(TIMEOUT_MAX)
         elif wait_seconds <= _FINAL_SPIN:
             spin_for(wait_seconds)
+        elif not early_pass:
+            event.wait(wait_seconds)
         else:
             # Differs from APScheduler: sleep until just before the run is due. The
             # loop then makes a pass, which finds the run not yet due (a cold pass
@@ -78,9 +80,12 @@ class BlockingScheduler(BaseScheduler):
         APScheduler let it end the loop, leaving a scheduler that reports itself
         running but never runs a job again.
         """
+        if self._store_failed:
+            self._store_failed = False
         try:
             return self._process_jobs()
         except Exception:
+            self._store_failed = True
             self._logger.exception(
                 "Error processing jobs -- trying again in %s seconds",
                 self.jobstore_retry_interval,
