@@ -775,10 +775,7 @@ fn start_date_ahead<'py>(lib: &Library, trigger: &Bound<'py, PyAny>, now: Option
     }
     let Ok(native) = trigger.cast::<PyIntervalTrigger>() else { return Ok(None) };
     let Ok(native) = native.try_borrow() else { return Ok(None) };
-    // datetime.now() reads the system clock and truncates to microseconds.
-    let Ok(since_epoch) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) else { return Ok(None) };
-    let now_utc = i64::try_from(since_epoch.as_micros()).unwrap_or(i64::MAX);
-    Ok(native.start_date_ahead(py, now_utc).map(|(start, utc)| (start.into_bound(py), Some(utc))))
+    Ok(native.start_date_ahead(py, zones::now_utc_micros()).map(|(start, utc)| (start.into_bound(py), Some(utc))))
 }
 
 /// `datetime.now(scheduler.timezone)`, through the scheduler module's `datetime`

@@ -6,7 +6,6 @@
 //! (`dormant_jobs`), and made an object again whenever it is read.
 
 use std::collections::VecDeque;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
 use pyo3::prelude::*;
@@ -106,9 +105,6 @@ fn at_rest(key: RunKey, now: i64) -> bool {
     }
 }
 
-fn now_micros() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX))
-}
 
 /// Drops what the store let go of, with the GIL held and no lock: a job object still
 /// held elsewhere is shown to the garbage collector again.
@@ -229,10 +225,10 @@ impl PyMemoryJobStore {
         let mut released = Released::default();
         {
             let mut state = self.state.lock();
-            if state.candidates.is_empty() || state.candidates.len() < gathered {
+            if state.candidates.len() < gathered.max(1) {
                 return;
             }
-            let now = now_micros();
+            let now = super::zones::now_utc_micros();
             let state = &mut *state;
             let count = state.candidates.len().min(limit);
             let candidates: Vec<(JobKey, u8)> = state.candidates.drain(..count).collect();
@@ -253,7 +249,7 @@ impl PyMemoryJobStore {
         {
             let mut state = self.state.lock();
             let Some(cursor) = state.sweep.take() else { return };
-            let now = now_micros();
+            let now = super::zones::now_utc_micros();
             let stretch = state.jobs.ids_after(cursor.as_ref(), SETTLE_ON_PASS);
             for (_, id) in &stretch {
                 state.try_to_sleep(py, id, now, classes, &mut released);

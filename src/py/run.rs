@@ -6,8 +6,6 @@
 //! function. The rare branches (a missed run, a job that raised) are delegated to the
 //! same Python helpers `run_job` uses, so their log lines and events are the same.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -144,20 +142,13 @@ fn ask_logs_info(
     Ok((call_method(logger, method, Some(&INFO.into_pyobject(logger.py())?.into_any()))?.is_truthy()?, false))
 }
 
-fn now_utc_micros() -> i64 {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(since) => since.as_micros() as i64,
-        Err(before) => -(before.duration().as_micros() as i64),
-    }
-}
-
 /// Whether the run is certainly within the grace time. Anything else (late, or a
 /// value this cannot judge) is left to the Python helper, which decides and logs.
 pub(crate) fn surely_in_time(run_time: &Bound<'_, PyAny>, grace: &Bound<'_, PyAny>) -> bool {
     let Ok(grace) = grace.extract::<f64>() else { return false };
     let Ok(scheduled) = zones::utc_micros(run_time) else { return false };
     // A microsecond of margin for the rounding of timedelta(seconds=grace).
-    ((now_utc_micros() - scheduled) as f64) < grace * 1e6 - 1.0
+    ((zones::now_utc_micros() - scheduled) as f64) < grace * 1e6 - 1.0
 }
 
 /// An event of a run, as `run_job` returns it. The event of a run that returned is

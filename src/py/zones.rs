@@ -154,15 +154,22 @@ fn read_state_uncached<'py>(dt: &Bound<'py, PyAny>) -> PyResult<(NaiveDateTime, 
     Ok((local, bytes[2] & 0x80 != 0, tz))
 }
 
+/// The system clock in microseconds since the epoch, UTC, truncated as
+/// `datetime.now()` truncates it.
+pub(crate) fn now_utc_micros() -> i64 {
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(since) => i64::try_from(since.as_micros()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_micros()).unwrap_or(i64::MAX),
+    }
+}
+
 /// `datetime.now(tz)`, plus `step` microseconds of wall-clock time (as adding a
 /// `timedelta` to it would, which sets `fold` to 0), computed natively for a zone the
 /// core knows; `None` for any other zone, or out of range. Like every datetime made
 /// here, it is remembered as read.
 pub fn now_plus<'py>(tz: &Bound<'py, PyAny>, step: i64) -> PyResult<Option<Bound<'py, PyAny>>> {
     let AnyZone::Native(zone) = resolve(tz)? else { return Ok(None) };
-    // datetime.now() reads the system clock and truncates to microseconds.
-    let Ok(since_epoch) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) else { return Ok(None) };
-    let utc = since_epoch.as_micros() as i64;
+    let utc = now_utc_micros();
     let (offset, fold) = zone.fromutc(utc).unwrap_or_else(|never| match never {});
     let fold = fold && step == 0;
     let Some(local) = civil::micros_to_naive(utc + offset + step) else { return Ok(None) };
